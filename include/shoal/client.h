@@ -1,0 +1,92 @@
+/*
+ * shoal/client.h - a client of the shoal wire protocol (docs/PROTOCOL.md).
+ *
+ * Used by the `shoal` CLI, the tests and the benchmark harness. One client
+ * holds one DEALER socket connected to a node's client port; it pipelines:
+ * shoal_client_send queues a request and returns, shoal_client_receive
+ * returns the next reply. A client is not thread-safe: use one per thread.
+ */
+#ifndef SHOAL_CLIENT_H
+#define SHOAL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHOAL_PROTOCOL_VERSION "SHOAL/1"
+#define SHOAL_REQUEST_ID_MAX 64
+
+typedef struct shoal_client shoal_client_t;
+
+typedef enum {
+    SHOAL_REPLY_ACCEPTED = 0,
+    SHOAL_REPLY_REJECTED = 1,
+    SHOAL_REPLY_ERROR = 2,
+    SHOAL_REPLY_PONG = 3,
+} shoal_reply_status_t;
+
+/* One reply. Strings are NUL-terminated and owned by the reply; release
+ * them with shoal_reply_clear. */
+typedef struct {
+    shoal_reply_status_t status;
+    char request_id[SHOAL_REQUEST_ID_MAX + 1];
+    uint64_t first_seq;   /* ACCEPTED, REJECTED */
+    uint64_t event_count; /* ACCEPTED, REJECTED */
+    char *error_code;     /* ERROR: "busy", "malformed", ...; else NULL */
+    char *body;           /* reply payload, rejection reason or error
+                             message; always NUL-terminated */
+    size_t body_size;     /* without the terminator */
+} shoal_reply_t;
+
+/* Connects a new client to endpoint (e.g. "tcp://127.0.0.1:7700").
+ * Returns NULL when the endpoint is malformed. ZeroMQ connects lazily, so
+ * an unreachable node shows as a receive timeout. */
+shoal_client_t *shoal_client_new(const char *endpoint);
+
+/* Closes the client and sets *self_p to NULL. NULL-safe. */
+void shoal_client_destroy(shoal_client_t **self_p);
+
+/* Queues one SEND request; does not wait for the reply. request_id (may be
+ * NULL or "") is echoed in the reply; command_id (may be NULL) makes the
+ * command effectively-once. Returns 0, or -1 when an argument is past the
+ * protocol's limits or the socket refuses the message. */
+int shoal_client_send(shoal_client_t *self, const char *request_id,
+                      const char *type, const char *entity_id,
+                      const char *command, const void *payload,
+                      size_t payload_size, const char *command_id);
+
+/* Queues one PING request. Returns 0 or -1. */
+int shoal_client_ping(shoal_client_t *self, const char *request_id);
+
+/* Waits up to timeout_ms for the next reply and fills *reply (which the
+ * caller later clears). Returns 0, -1 on timeout or interruption, or -2
+ * when the node sent something that is not a valid reply. */
+int shoal_client_receive(shoal_client_t *self, shoal_reply_t *reply,
+                         int timeout_ms);
+
+/* Sends one command and waits for its reply: send + receive. Returns as
+ * shoal_client_receive. */
+int shoal_client_call(shoal_client_t *self, const char *type,
+                      const char *entity_id, const char *command,
+                      const void *payload, size_t payload_size,
+                      const char *command_id, shoal_reply_t *reply,
+                      int timeout_ms);
+
+/* Frees the strings of a reply and zeroes it. NULL-safe. */
+void shoal_reply_clear(shoal_reply_t *reply);
+
+/* Asks a node's status socket one request ("status", "get TYPE ID",
+ * "metrics") on a fresh connection. On an OK answer returns 0 and sets
+ * *answer; on an ERROR answer returns 1 and sets *answer to the message;
+ * returns -1 on timeout (nothing set). *answer is the caller's (free()). */
+int shoal_status_request(const char *status_endpoint, const char *request,
+                         int timeout_ms, char **answer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
