@@ -139,8 +139,7 @@ int shoal_effect_emit(shoal_effect_t *effect, const void *event, size_t size);
 
 /* Sets the reply sent to the client when the command is accepted (copied;
  * replaces any earlier reply). Returns 0 or -1 as above. */
-int shoal_effect_reply(shoal_effect_t *effect, const void *reply,
-                       size_t size);
+int shoal_effect_reply(shoal_effect_t *effect, const void *reply, size_t size);
 
 /* Marks the command rejected with a human-readable reason (copied). Events
  * emitted before or after are still journaled and applied: a rejection may

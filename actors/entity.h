@@ -1,0 +1,73 @@
+/*
+ * actors/entity.h - one entity: its state, its place in the journal, the
+ * fold of durable entries into it, its snapshots and its recovery.
+ *
+ * An entity belongs to one worker thread; nothing here locks.
+ */
+#ifndef SHOAL_ACTORS_ENTITY_H
+#define SHOAL_ACTORS_ENTITY_H
+
+#include "actors/dedup.h"
+#include "actors/messages.h"
+
+typedef enum {
+    SHOAL_ENTITY_RECOVERING, /* waiting for its snapshot and entries */
+    SHOAL_ENTITY_READY,      /* can take the next command */
+    SHOAL_ENTITY_PERSISTING, /* waiting for its entry to be durable */
+} shoal_entity_phase_t;
+
+typedef struct shoal_entity {
+    char *key;                /* "type/id", owned */
+    const char *id;           /* the id part of key */
+    const shoal_type_t *type; /* borrowed from the plugin */
+    uint32_t shard;
+    void *state;                     /* the plugin's, owned */
+    uint64_t seq;                    /* last durable event, 0 for none */
+    int64_t head_pos;                /* last journal entry, 0 for none */
+    uint64_t changes_since_snapshot; /* entries and events */
+    shoal_entity_phase_t phase;
+    shoal_dedup_t *dedup; /* created on the first command id */
+    /* Requests waiting for this entity, oldest first; the one whose
+     * entry is being made durable is in_flight. */
+    shoal_request_t *stash_head, *stash_tail;
+    size_t stash_count;
+    shoal_request_t *in_flight;
+    /* Least-recently-used order, for passivation. */
+    struct shoal_entity *older, *newer;
+    int64_t last_used_ms;
+} shoal_entity_t;
+
+/* Creates an entity in the RECOVERING phase with no state yet. Returns
+ * NULL when out of memory. */
+shoal_entity_t *shoal_entity_new(const shoal_type_t *type, uint32_t shard,
+                                 const char *key);
+
+/* Frees the entity, its state and its dedup window, and sets *self_p to
+ * NULL. The stash and in-flight request must be empty. NULL-safe. */
+void shoal_entity_destroy(shoal_entity_t **self_p);
+
+/* Gives the entity the empty state of a new entity. Returns 0 or -1 when
+ * the plugin's state_new failed. */
+int shoal_entity_start_empty(shoal_entity_t *self);
+
+/* Rebuilds the state from a loaded recovery: the snapshot (or the empty
+ * state when there is none or it does not decode) and the entries after
+ * it. Returns 0; -1 with *error set (malloc'd) when an entry is corrupt
+ * or state_new failed; -2 when the snapshot does not decode (the caller
+ * then recovers again with ignore_snapshot). */
+int shoal_entity_restore(shoal_entity_t *self, shoal_recovery_t *recovery,
+                         size_t dedup_window, char **error);
+
+/* Folds one durable entry: applies its events in order, advances seq and
+ * head_pos, and remembers its command id. Returns 0, or -1 when the packed
+ * events are corrupt (nothing after the corrupt event is applied). */
+int shoal_entity_fold(shoal_entity_t *self, const shoal_journal_entry_t *entry,
+                      size_t dedup_window);
+
+/* Encodes a snapshot of the current state and dedup window into
+ * *snapshot (owned buffers). Returns 0, or -1 when the type has no
+ * snapshots or encoding failed. */
+int shoal_entity_snapshot(const shoal_entity_t *self,
+                          shoal_snapshot_t *snapshot);
+
+#endif

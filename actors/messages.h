@@ -1,0 +1,131 @@
+/*
+ * actors/messages.h - the messages that cross threads on the path of one
+ * command: the request (router -> worker), the append (worker -> journal
+ * writer -> worker), the recovery (worker -> journal reader -> worker) and
+ * the answer the entity gives (worker -> router).
+ *
+ * Each message is one allocation that owns every byte it points to, so a
+ * message passes between threads as a single pointer and is freed by
+ * whoever holds it last. No two threads touch a message at the same time.
+ */
+#ifndef SHOAL_ACTORS_MESSAGES_H
+#define SHOAL_ACTORS_MESSAGES_H
+
+#include "persistence/journal.h"
+#include "shoal/plugin.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SHOAL_REQUEST_COMMAND, /* run a command against an entity */
+    SHOAL_REQUEST_QUERY,   /* render an entity's state (status `get`) */
+} shoal_request_kind_t;
+
+/* One inbound request for one entity. */
+typedef struct shoal_request {
+    struct shoal_request *next; /* stash link, while an entity holds it */
+    shoal_request_kind_t kind;
+    const shoal_type_t *type; /* borrowed from the plugin, lives forever */
+    uint32_t shard;
+    const char *key;          /* "type/id" */
+    const char *entity_id;    /* the id part of key */
+    const char *command_name; /* "" for a query */
+    const char *command_id;   /* NULL when none */
+    const void *payload;
+    size_t payload_size;
+    const void *route; /* the runtime's reply address, opaque here */
+    size_t route_size;
+    char data[]; /* storage for everything above */
+} shoal_request_t;
+
+/* Creates a request holding copies of all its arguments. type_name and
+ * entity_id form the key. command_name, command_id (NULL or "" for none),
+ * payload and route may be NULL when empty. Returns NULL when out of
+ * memory. */
+shoal_request_t *shoal_request_new(shoal_request_kind_t kind,
+                                   const shoal_type_t *type, uint32_t shard,
+                                   const char *entity_id,
+                                   const char *command_name,
+                                   const char *command_id, const void *payload,
+                                   size_t payload_size, const void *route,
+                                   size_t route_size);
+
+/* Frees a request and sets *self_p to NULL. NULL-safe. */
+void shoal_request_destroy(shoal_request_t **self_p);
+
+typedef enum {
+    SHOAL_ANSWER_ACCEPTED,
+    SHOAL_ANSWER_REJECTED,
+    SHOAL_ANSWER_ERROR,
+    SHOAL_ANSWER_QUERY, /* body is the rendered state */
+} shoal_answer_kind_t;
+
+/* What an entity answers to a request; borrowed by the callback. */
+typedef struct {
+    shoal_answer_kind_t kind;
+    uint64_t first_seq;
+    uint64_t event_count;
+    const char *error_code; /* ERROR: "busy", "internal", ... */
+    const void *body;       /* reply, reason, error message or state */
+    size_t body_size;
+} shoal_answer_t;
+
+/* A write for the journal writer: an entry, or a snapshot. */
+typedef struct shoal_append {
+    bool is_snapshot;
+    uint32_t worker;  /* whom to give the append back to */
+    void *entity;     /* the worker's cookie; never touched elsewhere */
+    char *entity_key; /* points into data */
+    shoal_journal_entry_t entry; /* !is_snapshot */
+    shoal_snapshot_t snapshot;   /* is_snapshot; buffers owned */
+    int64_t committed_ms;        /* set by the writer */
+    char *error;                 /* set by the writer on failure (malloc'd) */
+    char data[];
+} shoal_append_t;
+
+/* Creates the append of one entry: copies the entity key, command id,
+ * reply and events; the other fields of *entry are copied as they are.
+ * Returns NULL when out of memory. */
+shoal_append_t *shoal_append_new_entry(uint32_t worker, void *entity,
+                                       const shoal_journal_entry_t *entry);
+
+/* Creates the append of one snapshot, taking ownership of the buffers in
+ * *snapshot (which is zeroed). Returns NULL when out of memory (the
+ * buffers are then freed). */
+shoal_append_t *shoal_append_new_snapshot(uint32_t worker,
+                                          const char *entity_key,
+                                          shoal_snapshot_t *snapshot);
+
+/* Frees an append and sets *self_p to NULL. NULL-safe. */
+void shoal_append_destroy(shoal_append_t **self_p);
+
+/* A recovery: load an entity's snapshot and the entries after it. */
+typedef struct shoal_recovery {
+    uint32_t worker;
+    void *entity; /* the worker's cookie */
+    char *key;    /* owned */
+    int64_t head_pos;
+    bool ignore_snapshot; /* replay the whole chain */
+    /* Results, filled by shoal_recovery_load: */
+    bool has_snapshot;
+    shoal_snapshot_t snapshot;
+    shoal_journal_entry_t *entries; /* ascending pos, each owned */
+    size_t entry_count;
+    char *error; /* malloc'd when the load failed */
+} shoal_recovery_t;
+
+/* Creates a recovery request. Returns NULL when out of memory. */
+shoal_recovery_t *shoal_recovery_new(uint32_t worker, void *entity,
+                                     const char *key, int64_t head_pos);
+
+/* Frees a recovery with its results and sets *self_p to NULL. NULL-safe. */
+void shoal_recovery_destroy(shoal_recovery_t **self_p);
+
+/* Reads the snapshot and the entries after it, walking the entity's chain
+ * back from head_pos, into the recovery's results. Runs on a reader
+ * thread with its own journal handle. On failure sets recovery->error. */
+void shoal_recovery_load(shoal_recovery_t *recovery, shoal_journal_t *journal);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * runtime/cli/cli.h - internal declarations shared by the files of the
+ * `shoal` command-line client.
+ *
+ * cli_main.c parses the command line into a cli_options_t and dispatches
+ * to one command (cli_commands.c holds the table); each command lives in
+ * its own file and returns the process's exit status.
+ */
+#ifndef SHOAL_CLI_H
+#define SHOAL_CLI_H
+
+#include "shoal/client.h"
+#include "shoal/plugin.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Defaults of the global options, shown in --help. */
+#define CLI_DEFAULT_ENDPOINT "tcp://127.0.0.1:7700"
+#define CLI_DEFAULT_STATUS_ENDPOINT "tcp://127.0.0.1:7701"
+#define CLI_DEFAULT_TIMEOUT_MS 5000
+
+/* Exit statuses, documented in --help (cli_commands.c). */
+typedef enum {
+    CLI_EXIT_OK = 0,          /* accepted, or the request succeeded */
+    CLI_EXIT_REJECTED = 1,    /* rejected, or the status socket said ERROR */
+    CLI_EXIT_USAGE = 2,       /* the command line is wrong */
+    CLI_EXIT_UNREACHABLE = 3, /* no answer within the timeout */
+    CLI_EXIT_NODE_ERROR = 4,  /* ERROR reply to a command, or invalid reply */
+} cli_exit_t;
+
+/* The parsed command line. Strings are borrowed from argv. */
+typedef struct {
+    const char *endpoint;        /* -e: the node's client port */
+    const char *status_endpoint; /* -s: the node's status socket */
+    int timeout_ms;              /* -t */
+    bool json;                   /* --json */
+    const char *command_id;      /* --id, or NULL */
+    char **args;                 /* arguments after the command name */
+    int arg_count;
+} cli_options_t;
+
+/* One command of the table in cli_commands.c. */
+typedef struct cli_command cli_command_t;
+struct cli_command {
+    const char *name;
+    const char *arguments;   /* synopsis after the name */
+    const char *summary;     /* one line for the command list */
+    const char *description; /* the body of `shoal NAME --help` */
+    int min_args, max_args;
+    bool takes_json, takes_id;
+    /* Runs the command; returns the exit status. */
+    int (*run)(const cli_command_t *command, const cli_options_t *options);
+};
+
+/* cli_commands.c: the command table and help texts. */
+const cli_command_t *cli_command_find(const char *name);
+void cli_print_help(FILE *out);
+void cli_print_command_help(const cli_command_t *command, FILE *out);
+int cli_usage_error(const cli_command_t *command, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* cli_entity.c: the TYPE/ID argument and the names the protocol limits.
+ * Each returns 0, or CLI_EXIT_USAGE after saying what is wrong. */
+typedef struct {
+    char type[SHOAL_TYPE_NAME_MAX + 1];
+    const char *id; /* borrowed from the argument */
+} cli_entity_t;
+
+int cli_entity_parse(const cli_command_t *command, const char *argument,
+                     cli_entity_t *entity);
+int cli_check_command_name(const cli_command_t *command, const char *name);
+int cli_check_command_id(const cli_command_t *command, const char *command_id);
+
+/* cli_output.c: rendering of replies and answers on stdout. */
+int cli_print_reply(const shoal_reply_t *reply, bool json);
+void cli_print_answer(const char *answer, bool json);
+void cli_print_text(const char *text);
+
+/* cli_status_view.c: the human rendering of the status JSON. */
+int cli_print_status_view(const char *status_json);
+
+/* The commands, one file each (cli_send.c, cli_ping.c, cli_status.c). */
+int cli_send_run(const cli_command_t *command, const cli_options_t *options);
+int cli_ping_run(const cli_command_t *command, const cli_options_t *options);
+int cli_get_run(const cli_command_t *command, const cli_options_t *options);
+int cli_status_run(const cli_command_t *command, const cli_options_t *options);
+int cli_metrics_run(const cli_command_t *command, const cli_options_t *options);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * runtime/cli/cli_commands.c - the table of `shoal` commands and the help
+ * and usage texts built from it.
+ *
+ * Adding a command means one row here and one file with its run function.
+ */
+#include "runtime/cli/cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static const cli_command_t s_commands[] = {
+    {.name = "send",
+     .arguments = "TYPE/ID COMMAND [PAYLOAD] [--id CMDID] [--json]",
+     .summary = "send one command to an entity and print the reply",
+     .description =
+         "Sends COMMAND with PAYLOAD (default: empty) to the entity ID of\n"
+         "aggregate type TYPE and prints the reply, for example:\n"
+         "\n"
+         "  accepted  seq 3..4  {\"balance\":10}\n"
+         "  rejected  insufficient funds\n"
+         "  error busy: worker inbox full\n"
+         "\n"
+         "  --id CMDID  a command id (up to 128 bytes): the node applies the\n"
+         "              command at most once per id, so resending it after\n"
+         "              a timeout is safe\n"
+         "  --json      print the reply as one JSON object:\n"
+         "              {\"status\":\"accepted\",\"first_seq\":3,\n"
+         "               \"event_count\":2,\"reply\":...}\n"
+         "              {\"status\":\"rejected\",...,\"reason\":...}\n"
+         "              {\"status\":\"error\",\"code\":...,"
+         "\"message\":...}\n"
+         "\n"
+         "Put -- before a PAYLOAD that starts with '-'.\n",
+     .min_args = 2,
+     .max_args = 3,
+     .takes_json = true,
+     .takes_id = true,
+     .run = cli_send_run},
+    {.name = "get",
+     .arguments = "TYPE/ID [--json]",
+     .summary = "print an entity's current state",
+     .description =
+         "Asks the status socket for the state of the entity ID of type\n"
+         "TYPE. JSON states are printed indented; --json prints them on\n"
+         "one line (other states as a JSON string).\n",
+     .min_args = 1,
+     .max_args = 1,
+     .takes_json = true,
+     .run = cli_get_run},
+    {.name = "status",
+     .arguments = "[--json]",
+     .summary = "print the node's status",
+     .description =
+         "Asks the status socket for the node's status and prints it for\n"
+         "reading; --json prints the node's JSON as it came.\n",
+     .takes_json = true,
+     .run = cli_status_run},
+    {.name = "metrics",
+     .arguments = "",
+     .summary = "print the node's metrics (Prometheus text format)",
+     .description =
+         "Asks the status socket for the node's metrics and prints them in\n"
+         "the Prometheus text format.\n",
+     .run = cli_metrics_run},
+    {.name = "ping",
+     .arguments = "",
+     .summary = "check that the node answers on its client port",
+     .description =
+         "Sends PING to the client port and prints the round trip time.\n",
+     .run = cli_ping_run},
+};
+
+#define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
+
+static const char s_global_options[] =
+    "options (anywhere on the command line):\n"
+    "  -e, --endpoint EP  the node's client port\n"
+    "                     (default " CLI_DEFAULT_ENDPOINT ")\n"
+    "  -s, --status EP    the node's status socket\n"
+    "                     (default " CLI_DEFAULT_STATUS_ENDPOINT ")\n"
+    "  -t, --timeout MS   how long to wait for an answer, in milliseconds\n"
+    "                     (default %d)\n"
+    "  -h, --help         print help; `shoal COMMAND --help` for one command\n";
+
+static const char s_exit_statuses[] =
+    "exit status:\n"
+    "  0  the command was accepted, or the request succeeded\n"
+    "  1  the command was rejected, or the status socket answered ERROR\n"
+    "  2  usage error\n"
+    "  3  the node is unreachable or did not answer in time\n"
+    "  4  the node answered ERROR to a command (busy, malformed, ...), or\n"
+    "     sent something that is not a valid reply\n";
+
+/* Returns the command called name, or NULL. */
+const cli_command_t *cli_command_find(const char *name)
+{
+    for (size_t index = 0; index < S_COMMAND_COUNT; index++) {
+        if (strcmp(s_commands[index].name, name) == 0)
+            return &s_commands[index];
+    }
+    return NULL;
+}
+
+/* Prints the synopsis of one command, or of the program (command NULL). */
+static void s_print_usage(const cli_command_t *command, FILE *out)
+{
+    if (command == NULL)
+        fprintf(out, "usage: shoal [OPTIONS] COMMAND [ARGUMENTS]\n");
+    else
+        fprintf(out, "usage: shoal [OPTIONS] %s%s%s\n", command->name,
+                *command->arguments ? " " : "", command->arguments);
+}
+
+/* Prints the program's help: commands, options and exit statuses. */
+void cli_print_help(FILE *out)
+{
+    s_print_usage(NULL, out);
+    fprintf(out, "\nTalks to a shoal node over its client port and status "
+                 "socket.\n\ncommands:\n");
+    for (size_t index = 0; index < S_COMMAND_COUNT; index++)
+        fprintf(out, "  %-9s %s\n", s_commands[index].name,
+                s_commands[index].summary);
+    fprintf(out, "\n");
+    fprintf(out, s_global_options, CLI_DEFAULT_TIMEOUT_MS);
+    fprintf(out, "\n%s", s_exit_statuses);
+}
+
+/* Prints the help of one command, with the global options and exit
+ * statuses since they apply to every command. */
+void cli_print_command_help(const cli_command_t *command, FILE *out)
+{
+    s_print_usage(command, out);
+    fprintf(out, "\n%s\n", command->description);
+    fprintf(out, s_global_options, CLI_DEFAULT_TIMEOUT_MS);
+    fprintf(out, "\n%s", s_exit_statuses);
+}
+
+/* Prints "shoal: MESSAGE", the synopsis of command (or of the program
+ * when NULL) and where to find help, on stderr. Returns CLI_EXIT_USAGE. */
+int cli_usage_error(const cli_command_t *command, const char *format, ...)
+{
+    va_list arguments;
+    fprintf(stderr, "shoal: ");
+    if (command != NULL)
+        fprintf(stderr, "%s: ", command->name);
+    va_start(arguments, format);
+    vfprintf(stderr, format, arguments);
+    va_end(arguments);
+    fprintf(stderr, "\n");
+    s_print_usage(command, stderr);
+    fprintf(stderr, "Try 'shoal %s%s--help' for more.\n",
+            command != NULL ? command->name : "", command != NULL ? " " : "");
+    return CLI_EXIT_USAGE;
+}

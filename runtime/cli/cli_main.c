@@ -1,0 +1,204 @@
+/*
+ * runtime/cli/cli_main.c - the entry point of `shoal`, the command-line
+ * client: reads the command line and runs one command.
+ *
+ *   shoal [OPTIONS] COMMAND [ARGUMENTS]
+ *
+ * Options may come anywhere on the line, before or after the command and
+ * its arguments; `--` ends them (for a payload that starts with '-'). The
+ * command table and the help texts are in cli_commands.c.
+ */
+#include "runtime/cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Values getopt_long returns for the options without a short form. */
+enum { S_OPTION_JSON = 256, S_OPTION_ID };
+
+static const struct option s_long_options[] = {
+    {"endpoint", required_argument, NULL, 'e'},
+    {"status", required_argument, NULL, 's'},
+    {"timeout", required_argument, NULL, 't'},
+    {"help", no_argument, NULL, 'h'},
+    {"json", no_argument, NULL, S_OPTION_JSON},
+    {"id", required_argument, NULL, S_OPTION_ID},
+    {NULL, 0, NULL, 0},
+};
+
+/* "-" returns arguments in order (as option 1), whatever POSIXLY_CORRECT
+ * says; ":" reports a missing option argument as ':'. */
+static const char s_short_options[] = "-:e:s:t:h";
+
+/* The command line as read, before the command is known to accept it. */
+typedef struct {
+    cli_options_t options;
+    char **words; /* the command name and its arguments, in order */
+    int word_count;
+    bool help;
+    char error[160]; /* the first problem found, or "" */
+} s_command_line_t;
+
+/* Reads a timeout: a positive number of milliseconds. */
+static int s_parse_timeout(const char *text, int *timeout_ms)
+{
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value <= 0 ||
+        value > INT_MAX)
+        return -1;
+    *timeout_ms = (int)value;
+    return 0;
+}
+
+/* Records the first problem with the command line. */
+__attribute__((format(printf, 2, 3))) static void
+s_set_error(s_command_line_t *line, const char *format, ...)
+{
+    if (line->error[0] != '\0')
+        return;
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(line->error, sizeof line->error, format, arguments);
+    va_end(arguments);
+}
+
+/* Handles one option getopt_long returned. */
+static void s_take_option(s_command_line_t *line, int option, char **argv)
+{
+    switch (option) {
+    case 1:
+        line->words[line->word_count++] = optarg;
+        break;
+    case 'e':
+        line->options.endpoint = optarg;
+        break;
+    case 's':
+        line->options.status_endpoint = optarg;
+        break;
+    case 't':
+        if (s_parse_timeout(optarg, &line->options.timeout_ms) != 0)
+            s_set_error(line,
+                        "invalid timeout '%s' (milliseconds, more than 0)",
+                        optarg);
+        break;
+    case 'h':
+        line->help = true;
+        break;
+    case S_OPTION_JSON:
+        line->options.json = true;
+        break;
+    case S_OPTION_ID:
+        line->options.command_id = optarg;
+        break;
+    case ':':
+        s_set_error(line, "option '%s' needs an argument", argv[optind - 1]);
+        break;
+    default:
+        if (optopt != 0)
+            s_set_error(line, "unknown option '-%c'", optopt);
+        else
+            s_set_error(line, "unknown option '%s'", argv[optind - 1]);
+        break;
+    }
+}
+
+/* Reads argv into line. Problems are recorded, not reported, so that
+ * --help still works on a line with a mistake. */
+static void s_read_command_line(s_command_line_t *line, int argc, char **argv)
+{
+    line->options.endpoint = CLI_DEFAULT_ENDPOINT;
+    line->options.status_endpoint = CLI_DEFAULT_STATUS_ENDPOINT;
+    line->options.timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    opterr = 0;
+    int option;
+    while ((option = getopt_long(argc, argv, s_short_options, s_long_options,
+                                 NULL)) != -1) {
+        s_take_option(line, option, argv);
+    }
+    while (optind < argc) /* the words after "--" */
+        line->words[line->word_count++] = argv[optind++];
+}
+
+/* Copies the name of argument number index (from 0) in the synopsis of
+ * command, e.g. "COMMAND" for send's second argument, into name. */
+static void s_argument_name(const cli_command_t *command, int index, char *name,
+                            size_t size)
+{
+    const char *word = command->arguments;
+    for (int skipped = 0; skipped < index && strchr(word, ' ') != NULL;
+         skipped++)
+        word = strchr(word, ' ') + 1;
+    snprintf(name, size, "%.*s", (int)strcspn(word, " "), word);
+}
+
+/* Checks that command accepts the options and the number of arguments
+ * given. Returns 0 or CLI_EXIT_USAGE after saying what is wrong. */
+static int s_check_command_line(const cli_command_t *command,
+                                const s_command_line_t *line)
+{
+    const cli_options_t *options = &line->options;
+    if (line->error[0] != '\0')
+        return cli_usage_error(command, "%s", line->error);
+    if (options->json && !command->takes_json)
+        return cli_usage_error(command, "--json does not apply to %s",
+                               command->name);
+    if (options->command_id != NULL && !command->takes_id)
+        return cli_usage_error(command, "--id does not apply to %s",
+                               command->name);
+    if (options->arg_count < command->min_args) {
+        char name[32];
+        s_argument_name(command, options->arg_count, name, sizeof name);
+        return cli_usage_error(command, "missing %s", name);
+    }
+    if (options->arg_count > command->max_args)
+        return cli_usage_error(command, "unexpected argument '%s'",
+                               options->args[command->max_args]);
+    return 0;
+}
+
+/* Reads the command line, then prints help or runs the command. */
+static int s_run(s_command_line_t *line, int argc, char **argv)
+{
+    s_read_command_line(line, argc, argv);
+    if (line->word_count == 0) {
+        if (line->help) {
+            cli_print_help(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (line->error[0] != '\0')
+            return cli_usage_error(NULL, "%s", line->error);
+        return cli_usage_error(NULL, "missing command");
+    }
+    const cli_command_t *command = cli_command_find(line->words[0]);
+    if (command == NULL)
+        return cli_usage_error(NULL, "unknown command '%s'", line->words[0]);
+    if (line->help) {
+        cli_print_command_help(command, stdout);
+        return CLI_EXIT_OK;
+    }
+    line->options.args = line->words + 1;
+    line->options.arg_count = line->word_count - 1;
+    int rc = s_check_command_line(command, line);
+    if (rc != 0)
+        return rc;
+    return command->run(command, &line->options);
+}
+
+int main(int argc, char **argv)
+{
+    s_command_line_t line = {0};
+    line.words = calloc((size_t)argc + 1, sizeof *line.words);
+    if (line.words == NULL) {
+        fprintf(stderr, "shoal: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    int rc = s_run(&line, argc, argv);
+    free(line.words);
+    return rc;
+}

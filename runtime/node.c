@@ -1,0 +1,582 @@
+/*
+ * runtime/node.c - the node's main thread: start-up, the loop that routes
+ * requests from the two ROUTER sockets to the workers and answers back to
+ * the peers, and the orderly shutdown.
+ */
+#include "runtime/node.h"
+#include "cluster/shard.h"
+#include "runtime/journal_threads.h"
+#include "runtime/log.h"
+#include "runtime/pipes.h"
+#include "runtime/plugins.h"
+#include "runtime/protocol.h"
+#include "runtime/status.h"
+#include "runtime/worker.h"
+#include "shoal/shoal.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+struct shoal_node {
+    const shoal_config_t *config;
+    shoal_plugins_t *plugins;
+    const char **type_names;
+    char *journal_path;
+    shoal_journal_t *journal;        /* the writer's */
+    shoal_journal_t *reader_journal; /* the reader's */
+    shoal_journal_stats_t journal_stats;
+    shoal_worker_stats_t *worker_stats;
+    shoal_writer_args_t writer_args;
+    shoal_reader_args_t reader_args;
+    shoal_worker_args_t *worker_args;
+    zactor_t *writer;
+    zactor_t *reader;
+    zactor_t **workers;
+    zsock_t **worker_inboxes; /* PUSH, main -> worker */
+    zsock_t *answers;         /* PULL, workers -> main */
+    zsock_t *client;          /* ROUTER */
+    zsock_t *status;          /* ROUTER */
+    char *client_endpoint;
+    char *status_endpoint;
+    int64_t started_ms;
+    uint64_t rate_count; /* commands answered at rate_at_ms */
+    int64_t rate_at_ms;
+    double rate;
+    bool stopping;
+};
+
+/* Sets *error to a formatted, malloc'd message. */
+static void s_error(char **error, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void s_error(char **error, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    free(*error);
+    if (vasprintf(error, format, args) < 0)
+        *error = NULL;
+    va_end(args);
+}
+
+/* Creates dir and its parents when missing. Returns 0 or -1 (errno). */
+static int s_make_dirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *at = path + 1; *at; at++) {
+        if (*at != '/')
+            continue;
+        *at = '\0';
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *at = '/';
+    }
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Loads every configured plugin. */
+static int s_load_plugins(shoal_node_t *self, char **error)
+{
+    self->plugins = shoal_plugins_new();
+    for (size_t i = 0; i < self->config->plugin_count; i++)
+        if (shoal_plugins_load(self->plugins, self->config->plugins[i], error) <
+            0)
+            return -1;
+    size_t count = shoal_plugins_type_count(self->plugins);
+    self->type_names = calloc(count + 1, sizeof *self->type_names);
+    for (size_t i = 0; i < count; i++)
+        self->type_names[i] = shoal_plugins_type_at(self->plugins, i)->name;
+    return 0;
+}
+
+typedef struct {
+    zhashx_t **heads;
+    uint32_t shards, workers;
+} s_heads_split_t;
+
+/* Files one entity head under the worker that owns its shard. */
+static void s_file_head(const char *key, int64_t pos, void *arg)
+{
+    s_heads_split_t *split = arg;
+    const char *slash = strchr(key, '/');
+    if (!slash)
+        return; /* defensive: every key is "type/id" */
+    char type[SHOAL_TYPE_NAME_MAX + 1];
+    size_t type_size = (size_t)(slash - key);
+    if (type_size > SHOAL_TYPE_NAME_MAX)
+        return;
+    memcpy(type, key, type_size);
+    type[type_size] = '\0';
+    uint32_t shard = shoal_shard_of(type, slash + 1, split->shards);
+    zhashx_update(split->heads[shard % split->workers], key,
+                  (void *)(intptr_t)pos);
+}
+
+/* Opens the journal and loads the entity directory, split by worker. */
+static int s_open_journal(shoal_node_t *self, zhashx_t **heads, char **error)
+{
+    const shoal_config_t *config = self->config;
+    if (s_make_dirs(config->data_dir) < 0) {
+        s_error(error, "%s: cannot create data folder: %s", config->data_dir,
+                strerror(errno));
+        return -1;
+    }
+    if (asprintf(&self->journal_path, "%s/journal.db", config->data_dir) < 0)
+        return -1;
+    self->journal = shoal_journal_open(self->journal_path, config->durability,
+                                       false, error);
+    if (!self->journal)
+        return -1;
+    self->reader_journal =
+        shoal_journal_open(self->journal_path, config->durability, true, error);
+    if (!self->reader_journal)
+        return -1;
+    s_heads_split_t split = {.heads = heads,
+                             .shards = (uint32_t)config->shards,
+                             .workers = (uint32_t)config->workers};
+    int64_t started = zclock_mono();
+    if (shoal_journal_load_heads(self->reader_journal, s_file_head, &split,
+                                 &self->writer_args.totals,
+                                 &self->writer_args.last_pos, error) < 0)
+        return -1;
+    size_t known = 0;
+    for (uint32_t i = 0; i < config->workers; i++)
+        known += zhashx_size(heads[i]);
+    shoal_log(SHOAL_LOG_INFO,
+              "journal %s: %zu entities, %llu events, last pos %lld "
+              "(directory loaded in %lld ms)",
+              self->journal_path, known,
+              (unsigned long long)self->writer_args.totals.events,
+              (long long)self->writer_args.last_pos,
+              (long long)(zclock_mono() - started));
+    return 0;
+}
+
+/* Starts the writer, the reader and the workers. */
+static void s_start_threads(shoal_node_t *self, zhashx_t **heads)
+{
+    const shoal_config_t *config = self->config;
+    uint32_t workers = (uint32_t)config->workers;
+    self->writer_args.node = self;
+    self->writer_args.journal = self->journal;
+    self->writer_args.workers = workers;
+    self->writer_args.max_batch = config->max_batch;
+    self->writer_args.checkpoint_ms = (int64_t)config->checkpoint_ms;
+    self->writer_args.stats = &self->journal_stats;
+    self->reader_args = (shoal_reader_args_t){
+        .node = self, .journal = self->reader_journal, .workers = workers};
+    self->worker_stats = calloc(workers, sizeof *self->worker_stats);
+    self->worker_args = calloc(workers, sizeof *self->worker_args);
+    self->workers = calloc(workers, sizeof *self->workers);
+    self->worker_inboxes = calloc(workers, sizeof *self->worker_inboxes);
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "answers", -1);
+    self->answers = zsock_new(ZMQ_PULL);
+    zsock_set_rcvhwm(self->answers, 0);
+    zsock_bind(self->answers, "%s", endpoint);
+    for (uint32_t i = 0; i < workers; i++) {
+        self->worker_args[i] = (shoal_worker_args_t){
+            .node = self,
+            .index = i,
+            .config = config,
+            .stats = &self->worker_stats[i],
+            .journal_stats = &self->journal_stats,
+            .heads = heads[i],
+        };
+        heads[i] = NULL;
+        self->workers[i] =
+            zactor_new(shoal_worker_actor, &self->worker_args[i]);
+        shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "worker", (int)i);
+        self->worker_inboxes[i] = zsock_new(ZMQ_PUSH);
+        zsock_set_sndhwm(self->worker_inboxes[i], 0);
+        zsock_connect(self->worker_inboxes[i], "%s", endpoint);
+    }
+    self->writer = zactor_new(shoal_writer_actor, &self->writer_args);
+    self->reader = zactor_new(shoal_reader_actor, &self->reader_args);
+}
+
+/* Binds a ROUTER and returns it, with its resolved endpoint in *resolved
+ * (malloc'd). Returns NULL with *error set when the bind fails. */
+static zsock_t *s_bind_router(const char *endpoint, const char *what,
+                              char **resolved, char **error)
+{
+    zsock_t *socket = zsock_new(ZMQ_ROUTER);
+    zsock_set_linger(socket, 0);
+    zsock_set_sndhwm(socket, 100000);
+    zsock_set_rcvhwm(socket, 100000);
+    if (zsock_bind(socket, "%s", endpoint) < 0) {
+        s_error(error, "%s %s: cannot bind: %s", what, endpoint,
+                zmq_strerror(zmq_errno()));
+        zsock_destroy(&socket);
+        return NULL;
+    }
+    *resolved = zsock_last_endpoint(socket);
+    return socket;
+}
+
+shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
+{
+    shoal_node_t *self = calloc(1, sizeof *self);
+    assert(self);
+    self->config = config;
+    self->started_ms = zclock_time();
+    self->rate_at_ms = zclock_mono();
+    zhashx_t **heads = calloc(config->workers, sizeof *heads);
+    for (uint32_t i = 0; i < config->workers; i++)
+        heads[i] = zhashx_new();
+    bool started = s_load_plugins(self, error) == 0 &&
+                   s_open_journal(self, heads, error) == 0;
+    if (started) {
+        s_start_threads(self, heads);
+        self->client = s_bind_router(config->endpoint, "client port",
+                                     &self->client_endpoint, error);
+        self->status =
+            self->client
+                ? s_bind_router(config->status_endpoint, "status socket",
+                                &self->status_endpoint, error)
+                : NULL;
+        started = self->client && self->status;
+    }
+    for (uint32_t i = 0; i < config->workers; i++)
+        zhashx_destroy(&heads[i]);
+    free(heads);
+    if (!started)
+        shoal_node_destroy(&self);
+    return self;
+}
+
+const char *shoal_node_client_endpoint(const shoal_node_t *self)
+{
+    return self->client_endpoint;
+}
+
+const char *shoal_node_status_endpoint(const shoal_node_t *self)
+{
+    return self->status_endpoint;
+}
+
+/* Sends a reply built for route on the ROUTER it names. */
+static void s_send_reply(shoal_node_t *self, zmsg_t **reply,
+                         shoal_route_kind_t kind)
+{
+    zsock_t *socket = kind == SHOAL_ROUTE_STATUS ? self->status : self->client;
+    if (!*reply || zmsg_send(reply, socket) < 0)
+        zmsg_destroy(reply);
+}
+
+/* Answers a request on route with an error, from the main thread. */
+static void s_reply_error(shoal_node_t *self, const shoal_route_t *route,
+                          const char *code, const char *message)
+{
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ERROR,
+                             .error_code = code,
+                             .body = message,
+                             .body_size = strlen(message)};
+    zmsg_t *reply = shoal_protocol_reply(route, &answer);
+    s_send_reply(self, &reply, route->kind);
+}
+
+/* Hands a request to the worker of its shard, or answers busy. */
+static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
+                       shoal_request_kind_t kind, const shoal_type_t *type,
+                       const char *entity_id, const char *command,
+                       const char *command_id, const void *payload,
+                       size_t payload_size)
+{
+    if (self->stopping) {
+        s_reply_error(self, route, "unavailable", "node is shutting down");
+        return;
+    }
+    uint32_t shard =
+        shoal_shard_of(type->name, entity_id, (uint32_t)self->config->shards);
+    uint32_t worker = shard % (uint32_t)self->config->workers;
+    shoal_worker_stats_t *stats = &self->worker_stats[worker];
+    if (atomic_load(&stats->inbox_sent) - atomic_load(&stats->inbox_taken) >=
+        self->config->inbox_capacity) {
+        s_reply_error(self, route, "busy", "worker inbox is full");
+        return;
+    }
+    uint8_t route_bytes[SHOAL_ROUTE_MAX];
+    size_t route_size = shoal_route_encode(route, route_bytes);
+    shoal_request_t *request =
+        shoal_request_new(kind, type, shard, entity_id, command, command_id,
+                          payload, payload_size, route_bytes, route_size);
+    if (!request) {
+        s_reply_error(self, route, "internal", "out of memory");
+        return;
+    }
+    atomic_fetch_add(&stats->inbox_sent, 1);
+    if (shoal_pipe_send(self->worker_inboxes[worker], SHOAL_PIPE_REQUEST,
+                        request, ZMQ_DONTWAIT) < 0) {
+        atomic_fetch_sub(&stats->inbox_sent, 1);
+        shoal_request_destroy(&request);
+        s_reply_error(self, route, "busy", "worker inbox is full");
+    }
+}
+
+/* Handles one message on the client port. */
+static void s_handle_client(shoal_node_t *self)
+{
+    zmsg_t *message = zmsg_recv(self->client);
+    if (!message)
+        return;
+    zframe_t *identity = NULL;
+    shoal_route_t route = {.kind = SHOAL_ROUTE_CLIENT};
+    if (shoal_protocol_open_envelope(message, &identity, &route.delimiter) < 0)
+        goto out_destroy; /* nothing to answer */
+    route.identity = zframe_data(identity);
+    route.identity_size = zframe_size(identity);
+    shoal_client_request_t request;
+    const char *code;
+    char text[256];
+    if (shoal_protocol_parse_client(message, self->config->max_payload,
+                                    &request, &route, &code, text,
+                                    sizeof text) < 0) {
+        shoal_log(SHOAL_LOG_DEBUG, "client port: %s: %s", code, text);
+        s_reply_error(self, &route, code, text);
+    } else if (request.is_ping) {
+        zmsg_t *reply = shoal_protocol_pong(&route);
+        s_send_reply(self, &reply, SHOAL_ROUTE_CLIENT);
+    } else {
+        const shoal_type_t *type =
+            shoal_plugins_find(self->plugins, request.type);
+        if (!type) {
+            snprintf(text, sizeof text, "no loaded plugin declares type '%s'",
+                     request.type);
+            s_reply_error(self, &route, "unknown_type", text);
+        } else {
+            s_dispatch(self, &route, SHOAL_REQUEST_COMMAND, type,
+                       request.entity_id, request.command, request.command_id,
+                       request.payload, request.payload_size);
+        }
+    }
+out_destroy:
+    zframe_destroy(&identity);
+    zmsg_destroy(&message);
+}
+
+/* Fills the input of the status renderings. */
+static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
+{
+    *input = (shoal_status_input_t){
+        .node_name = self->config->node_name,
+        .version = SHOAL_VERSION,
+        .uptime_s = (zclock_time() - self->started_ms) / 1000,
+        .types = self->type_names,
+        .type_count = shoal_plugins_type_count(self->plugins),
+        .shards = (uint32_t)self->config->shards,
+        .workers = (uint32_t)self->config->workers,
+        .worker_stats = self->worker_stats,
+        .journal_stats = &self->journal_stats,
+        .durability =
+            self->config->durability == SHOAL_DURABILITY_FULL ? "full" : "fast",
+        .commands_per_second = self->rate,
+    };
+}
+
+/* Answers a status or metrics request from the main thread. */
+static void s_reply_text(shoal_node_t *self, const shoal_route_t *route,
+                         char *text)
+{
+    if (!text) {
+        s_reply_error(self, route, "internal", "out of memory");
+        return;
+    }
+    shoal_answer_t answer = {
+        .kind = SHOAL_ANSWER_QUERY, .body = text, .body_size = strlen(text)};
+    zmsg_t *reply = shoal_protocol_reply(route, &answer);
+    s_send_reply(self, &reply, route->kind);
+    free(text);
+}
+
+/* Handles `get TYPE ID`. */
+static void s_handle_get(shoal_node_t *self, const shoal_route_t *route,
+                         char *arguments)
+{
+    char *type_name = arguments;
+    char *entity_id = type_name ? strchr(type_name, ' ') : NULL;
+    if (!entity_id || !*(entity_id + 1)) {
+        s_reply_error(self, route, "malformed", "usage: get TYPE ID");
+        return;
+    }
+    *entity_id++ = '\0';
+    const shoal_type_t *type = shoal_plugins_find(self->plugins, type_name);
+    if (!type) {
+        char text[128];
+        snprintf(text, sizeof text, "no loaded plugin declares type '%.64s'",
+                 type_name);
+        s_reply_error(self, route, "unknown_type", text);
+        return;
+    }
+    if (strlen(entity_id) > SHOAL_ENTITY_ID_MAX || strchr(entity_id, '/')) {
+        s_reply_error(self, route, "malformed",
+                      "entity id must be 1..256 bytes with no '/'");
+        return;
+    }
+    s_dispatch(self, route, SHOAL_REQUEST_QUERY, type, entity_id, NULL, NULL,
+               NULL, 0);
+}
+
+/* Handles one message on the status socket. */
+static void s_handle_status(shoal_node_t *self)
+{
+    zmsg_t *message = zmsg_recv(self->status);
+    if (!message)
+        return;
+    zframe_t *identity = NULL;
+    shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS};
+    if (shoal_protocol_open_envelope(message, &identity, &route.delimiter) < 0)
+        goto out_destroy;
+    route.identity = zframe_data(identity);
+    route.identity_size = zframe_size(identity);
+    zframe_t *frame = zmsg_first(message);
+    char text[512];
+    if (zmsg_size(message) != 1 || zframe_size(frame) >= sizeof text ||
+        memchr(zframe_data(frame), 0, zframe_size(frame))) {
+        s_reply_error(self, &route, "malformed",
+                      "a status request is one text frame: status, "
+                      "metrics or get TYPE ID");
+        goto out_destroy;
+    }
+    memcpy(text, zframe_data(frame), zframe_size(frame));
+    text[zframe_size(frame)] = '\0';
+    shoal_status_input_t input;
+    s_status_input(self, &input);
+    if (streq(text, "status"))
+        s_reply_text(self, &route, shoal_status_json(&input));
+    else if (streq(text, "metrics"))
+        s_reply_text(self, &route, shoal_status_metrics(&input));
+    else if (strncmp(text, "get ", 4) == 0)
+        s_handle_get(self, &route, text + 4);
+    else
+        s_reply_error(self, &route, "malformed",
+                      "unknown request: expected status, metrics or "
+                      "get TYPE ID");
+out_destroy:
+    zframe_destroy(&identity);
+    zmsg_destroy(&message);
+}
+
+/* Forwards the answers the workers have ready to their peers. */
+static void s_forward_answers(shoal_node_t *self)
+{
+    for (int i = 0; i < 10000; i++) {
+        zmsg_t *reply = NULL;
+        if (zsock_events(self->answers) & ZMQ_POLLIN)
+            reply = zmsg_recv(self->answers);
+        if (!reply)
+            return;
+        zframe_t *kind = zmsg_pop(reply);
+        shoal_route_kind_t route_kind =
+            kind && zframe_size(kind) == 1 ? *zframe_data(kind) : 0;
+        zframe_destroy(&kind);
+        s_send_reply(self, &reply, route_kind);
+    }
+}
+
+/* Updates the commands-per-second figure about once a second. */
+static void s_update_rate(shoal_node_t *self)
+{
+    int64_t now = zclock_mono();
+    if (now - self->rate_at_ms < 1000)
+        return;
+    uint64_t count = 0;
+    for (uint32_t i = 0; i < self->config->workers; i++)
+        count += atomic_load(&self->worker_stats[i].accepted) +
+                 atomic_load(&self->worker_stats[i].rejected);
+    self->rate = (double)(count - self->rate_count) * 1000.0 /
+                 (double)(now - self->rate_at_ms);
+    self->rate_count = count;
+    self->rate_at_ms = now;
+}
+
+/* One turn of the loop: waits up to timeout_ms, then serves what came. */
+static void s_serve_once(shoal_node_t *self, int timeout_ms)
+{
+    zmq_pollitem_t items[] = {
+        {zsock_resolve(self->client), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(self->status), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(self->answers), 0, ZMQ_POLLIN, 0},
+    };
+    if (zmq_poll(items, 3, timeout_ms) < 0)
+        return; /* EINTR: the caller looks at its stop flag */
+    if (items[2].revents & ZMQ_POLLIN)
+        s_forward_answers(self);
+    for (int i = 0; i < 1000 && (zsock_events(self->client) & ZMQ_POLLIN); i++)
+        s_handle_client(self);
+    for (int i = 0; i < 100 && (zsock_events(self->status) & ZMQ_POLLIN); i++)
+        s_handle_status(self);
+    s_update_rate(self);
+}
+
+void shoal_node_run(shoal_node_t *self, volatile sig_atomic_t *stop)
+{
+    shoal_log(SHOAL_LOG_INFO,
+              "serving %zu types on %s, status on %s, %u "
+              "shards on %u workers",
+              shoal_plugins_type_count(self->plugins), self->client_endpoint,
+              self->status_endpoint, (unsigned)self->config->shards,
+              (unsigned)self->config->workers);
+    while (!*stop)
+        s_serve_once(self, 200);
+}
+
+/* Lets the workers finish what is in flight, answering meanwhile. */
+static void s_drain_workers(shoal_node_t *self)
+{
+    uint32_t workers = (uint32_t)self->config->workers;
+    self->stopping = true;
+    for (uint32_t i = 0; i < workers; i++)
+        zstr_send(self->workers[i], "STOP");
+    int64_t deadline = zclock_mono() + 30000;
+    for (uint32_t i = 0; i < workers; i++) {
+        while (!(zsock_events(zactor_sock(self->workers[i])) & ZMQ_POLLIN)) {
+            if (zclock_mono() > deadline) {
+                shoal_log(SHOAL_LOG_WARN,
+                          "worker %u did not finish its "
+                          "commands in flight within 30 s",
+                          i);
+                return;
+            }
+            s_serve_once(self, 10);
+        }
+        zsock_wait(self->workers[i]);
+    }
+    s_serve_once(self, 0);
+}
+
+void shoal_node_destroy(shoal_node_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    shoal_node_t *self = *self_p;
+    if (self->workers && self->client && self->status)
+        s_drain_workers(self);
+    zactor_destroy(&self->reader);
+    zactor_destroy(&self->writer);
+    for (uint32_t i = 0; self->workers && i < self->config->workers; i++) {
+        zactor_destroy(&self->workers[i]);
+        zsock_destroy(&self->worker_inboxes[i]);
+    }
+    zsock_destroy(&self->answers);
+    zsock_destroy(&self->client);
+    zsock_destroy(&self->status);
+    shoal_journal_close(&self->reader_journal);
+    shoal_journal_close(&self->journal);
+    shoal_plugins_destroy(&self->plugins);
+    free(self->workers);
+    free(self->worker_inboxes);
+    free(self->worker_args);
+    free(self->worker_stats);
+    free(self->type_names);
+    free(self->journal_path);
+    free(self->client_endpoint);
+    free(self->status_endpoint);
+    free(self);
+    *self_p = NULL;
+}

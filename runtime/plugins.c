@@ -1,0 +1,228 @@
+/*
+ * runtime/plugins.c - the plugin loader and type registry (see plugins.h).
+ */
+#include "runtime/plugins.h"
+
+#include <assert.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const shoal_type_t *type;
+    const char *path; /* of the plugin that declared it */
+} s_entry_t;
+
+struct shoal_plugins {
+    void **handles;
+    char **paths;
+    size_t plugin_count;
+    s_entry_t *types;
+    size_t type_count;
+};
+
+shoal_plugins_t *shoal_plugins_new(void)
+{
+    return calloc(1, sizeof(shoal_plugins_t));
+}
+
+void shoal_plugins_destroy(shoal_plugins_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    shoal_plugins_t *self = *self_p;
+    for (size_t i = 0; i < self->plugin_count; i++) {
+        dlclose(self->handles[i]);
+        free(self->paths[i]);
+    }
+    free(self->handles);
+    free(self->paths);
+    free(self->types);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Sets *error to "path: message". */
+static void s_fail(char **error, const char *path, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_fail(char **error, const char *path, const char *format, ...)
+{
+    char reason[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(reason, sizeof reason, format, args);
+    va_end(args);
+    free(*error);
+    if (asprintf(error, "%s: %s", path, reason) < 0)
+        *error = NULL;
+}
+
+int shoal_name_is_valid(const char *name, size_t size, size_t max)
+{
+    if (!name || size == 0 || size > max)
+        return 0;
+    for (size_t i = 0; i < size; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+const shoal_type_t *shoal_plugins_find(const shoal_plugins_t *self,
+                                       const char *name)
+{
+    for (size_t i = 0; i < self->type_count; i++)
+        if (strcmp(self->types[i].type->name, name) == 0)
+            return self->types[i].type;
+    return NULL;
+}
+
+/* Checks one declared type. Returns 0 or -1 with *error set. */
+static int s_check_type(const shoal_plugins_t *self, const char *path,
+                        const shoal_type_t *type, const shoal_plugin_t *plugin,
+                        size_t index, char **error)
+{
+    if (!type->name || !shoal_name_is_valid(type->name, strlen(type->name),
+                                            SHOAL_TYPE_NAME_MAX)) {
+        s_fail(error, path,
+               "type %zu has a missing or malformed name "
+               "(want [A-Za-z0-9_-]{1,64})",
+               index);
+        return -1;
+    }
+    const char *missing = !type->state_new        ? "state_new"
+                          : !type->state_free     ? "state_free"
+                          : !type->handle_command ? "handle_command"
+                          : !type->apply_event    ? "apply_event"
+                          : !type->query          ? "query"
+                                                  : NULL;
+    if (missing) {
+        s_fail(error, path, "type '%s': missing required function %s",
+               type->name, missing);
+        return -1;
+    }
+    if (!type->snapshot_encode != !type->snapshot_decode) {
+        s_fail(error, path,
+               "type '%s': snapshot_encode and snapshot_decode must be "
+               "given together",
+               type->name);
+        return -1;
+    }
+    for (size_t i = 0; i < self->type_count; i++) {
+        if (strcmp(self->types[i].type->name, type->name) == 0) {
+            s_fail(error, path, "duplicate type '%s' (already declared by %s)",
+                   type->name, self->types[i].path);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < index; i++) {
+        if (strcmp(plugin->types[i].name, type->name) == 0) {
+            s_fail(error, path, "duplicate type '%s' within the plugin",
+                   type->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Checks the exported descriptor. Returns 0 or -1 with *error set. */
+static int s_check_plugin(const shoal_plugins_t *self, const char *path,
+                          const shoal_plugin_t *plugin, char **error)
+{
+    if (plugin->abi_version != SHOAL_PLUGIN_ABI_VERSION) {
+        s_fail(error, path,
+               "plugin ABI version %u, this shoald needs ABI version %d "
+               "(rebuild the plugin against this shoal)",
+               plugin->abi_version, SHOAL_PLUGIN_ABI_VERSION);
+        return -1;
+    }
+    if (plugin->type_count == 0 || !plugin->types) {
+        s_fail(error, path, "plugin declares no types");
+        return -1;
+    }
+    for (size_t i = 0; i < plugin->type_count; i++)
+        if (s_check_type(self, path, &plugin->types[i], plugin, i, error) < 0)
+            return -1;
+    return 0;
+}
+
+/* Registers a checked plugin. Returns 0 or -1 when out of memory. */
+static int s_register(shoal_plugins_t *self, void *handle, const char *path,
+                      const shoal_plugin_t *plugin)
+{
+    size_t count = self->plugin_count + 1;
+    void **handles = realloc(self->handles, count * sizeof *handles);
+    if (handles)
+        self->handles = handles;
+    char **paths = realloc(self->paths, count * sizeof *paths);
+    if (paths)
+        self->paths = paths;
+    s_entry_t *types = realloc(
+        self->types, (self->type_count + plugin->type_count) * sizeof *types);
+    if (types)
+        self->types = types;
+    char *copy = strdup(path);
+    if (!handles || !paths || !types || !copy) {
+        free(copy);
+        return -1;
+    }
+    self->handles[self->plugin_count] = handle;
+    self->paths[self->plugin_count] = copy;
+    self->plugin_count = count;
+    for (size_t i = 0; i < plugin->type_count; i++)
+        self->types[self->type_count++] =
+            (s_entry_t){.type = &plugin->types[i], .path = copy};
+    return 0;
+}
+
+int shoal_plugins_load(shoal_plugins_t *self, const char *path, char **error)
+{
+    assert(self && path);
+    if (access(path, R_OK) < 0) {
+        s_fail(error, path, "cannot load plugin: %s", strerror(errno));
+        return -1;
+    }
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *reason = dlerror();
+        s_fail(error, path, "cannot load plugin: %s",
+               reason ? reason : "unknown error");
+        return -1;
+    }
+    dlerror();
+    const shoal_plugin_t *plugin = dlsym(handle, SHOAL_PLUGIN_SYMBOL);
+    if (!plugin) {
+        s_fail(error, path, "no symbol %s: not a shoal plugin",
+               SHOAL_PLUGIN_SYMBOL);
+        goto out_close;
+    }
+    if (s_check_plugin(self, path, plugin, error) < 0)
+        goto out_close;
+    if (s_register(self, handle, path, plugin) < 0) {
+        s_fail(error, path, "out of memory");
+        goto out_close;
+    }
+    return 0;
+
+out_close:
+    dlclose(handle);
+    return -1;
+}
+
+size_t shoal_plugins_type_count(const shoal_plugins_t *self)
+{
+    return self->type_count;
+}
+
+const shoal_type_t *shoal_plugins_type_at(const shoal_plugins_t *self,
+                                          size_t index)
+{
+    assert(index < self->type_count);
+    return self->types[index].type;
+}

@@ -1,0 +1,45 @@
+/*
+ * runtime/plugins.h - loading handler plugins and the registry of the
+ * aggregate types they declare.
+ *
+ * A plugin is checked whole before any of its types is registered: a bad
+ * plugin changes nothing.
+ */
+#ifndef SHOAL_RUNTIME_PLUGINS_H
+#define SHOAL_RUNTIME_PLUGINS_H
+
+#include "shoal/plugin.h"
+
+#include <stddef.h>
+
+typedef struct shoal_plugins shoal_plugins_t;
+
+/* Creates an empty registry. Returns NULL when out of memory. */
+shoal_plugins_t *shoal_plugins_new(void);
+
+/* Unloads every plugin and sets *self_p to NULL. NULL-safe. */
+void shoal_plugins_destroy(shoal_plugins_t **self_p);
+
+/* Loads the plugin at path and registers its types. Returns 0, or -1 with
+ * *error set (malloc'd) to "PATH: reason" when the file cannot be loaded,
+ * has no shoal_plugin symbol, was built for another ABI version, declares
+ * no type, a malformed or duplicate type name, or a type missing a
+ * required function. */
+int shoal_plugins_load(shoal_plugins_t *self, const char *path, char **error);
+
+/* Returns the type named name, or NULL. The type lives as long as the
+ * registry. */
+const shoal_type_t *shoal_plugins_find(const shoal_plugins_t *self,
+                                       const char *name);
+
+/* Number of registered types. */
+size_t shoal_plugins_type_count(const shoal_plugins_t *self);
+
+/* The index-th type, in load order. */
+const shoal_type_t *shoal_plugins_type_at(const shoal_plugins_t *self,
+                                          size_t index);
+
+/* True when name is a valid type or command name: [A-Za-z0-9_-]{1,max}. */
+int shoal_name_is_valid(const char *name, size_t size, size_t max);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * runtime/protocol.h - the wire protocol of docs/PROTOCOL.md: parsing the
+ * client port's requests, the reply address (route) a request carries
+ * through the node, and encoding answers as reply messages.
+ *
+ * Everything here is a pure function of its inputs, so that it can be
+ * tested and fuzzed without a node.
+ */
+#ifndef SHOAL_RUNTIME_PROTOCOL_H
+#define SHOAL_RUNTIME_PROTOCOL_H
+
+#include "actors/messages.h"
+#include "shoal/client.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+
+typedef enum {
+    SHOAL_ROUTE_CLIENT = 1, /* reply on the client port */
+    SHOAL_ROUTE_STATUS = 2, /* reply on the status socket */
+} shoal_route_kind_t;
+
+/* Most bytes a route takes: kind, delimiter flag, identity, request id. */
+#define SHOAL_ROUTE_MAX (4 + 255 + SHOAL_REQUEST_ID_MAX)
+
+/* Where a reply goes. Its pointers are borrowed. */
+typedef struct {
+    shoal_route_kind_t kind;
+    const void *identity; /* the ROUTER's routing id of the peer */
+    size_t identity_size;
+    bool delimiter; /* the request had an empty delimiter frame */
+    const void *request_id;
+    size_t request_id_size;
+} shoal_route_t;
+
+/* A parsed client request; strings point into the message's frames. */
+typedef struct {
+    bool is_ping;
+    char type[SHOAL_TYPE_NAME_MAX + 1];
+    char entity_id[SHOAL_ENTITY_ID_MAX + 1];
+    char command[SHOAL_COMMAND_NAME_MAX + 1];
+    char command_id[SHOAL_COMMAND_ID_MAX + 1]; /* "" when none */
+    const void *payload;
+    size_t payload_size;
+} shoal_client_request_t;
+
+/* Takes the envelope off a message received on a ROUTER: pops the routing
+ * id into *identity (the caller destroys it) and an empty delimiter frame
+ * when there is one. Returns 0, or -1 when nothing is left to answer (the
+ * message should be dropped). */
+int shoal_protocol_open_envelope(zmsg_t *message, zframe_t **identity,
+                                 bool *delimiter);
+
+/* Parses the frames of a client request (after the envelope). Sets the
+ * request id in *route as soon as it is readable, even when the rest is
+ * not. Returns 0, or -1 with *code ("malformed", "unsupported_version")
+ * and message (NUL-terminated, at most message_size bytes) saying which
+ * frame is wrong and why. */
+int shoal_protocol_parse_client(zmsg_t *message, size_t max_payload,
+                                shoal_client_request_t *request,
+                                shoal_route_t *route, const char **code,
+                                char *message_text, size_t message_size);
+
+/* Encodes a route into buffer (SHOAL_ROUTE_MAX bytes). Returns its size. */
+size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer);
+
+/* Decodes a route encoded by shoal_route_encode; its pointers point into
+ * data. Returns 0, or -1 when data is not a valid route. */
+int shoal_route_decode(const void *data, size_t size, shoal_route_t *route);
+
+/* Builds the reply to an answer, ready for the ROUTER named by route->kind:
+ * [identity] [empty, when delimiter] [reply frames]. Returns NULL when out
+ * of memory. */
+zmsg_t *shoal_protocol_reply(const shoal_route_t *route,
+                             const shoal_answer_t *answer);
+
+/* Builds a PONG reply to route. */
+zmsg_t *shoal_protocol_pong(const shoal_route_t *route);
+
+#endif

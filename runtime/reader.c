@@ -1,0 +1,61 @@
+/*
+ * runtime/reader.c - the journal reader thread: loads the snapshot and
+ * entries of recovering entities on its own read-only connection, so that
+ * recoveries neither wait for nor delay the writer (WAL lets them run
+ * side by side) and workers keep serving other entities meanwhile.
+ */
+#include "runtime/journal_threads.h"
+#include "actors/messages.h"
+#include "runtime/log.h"
+#include "runtime/pipes.h"
+
+void shoal_reader_actor(zsock_t *pipe, void *raw_args)
+{
+    shoal_reader_args_t *args = raw_args;
+    shoal_journal_t *journal = args->journal;
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "reader", -1);
+    zsock_t *input = zsock_new(ZMQ_PULL);
+    zsock_set_rcvhwm(input, 0);
+    int bound = zsock_bind(input, "%s", endpoint);
+    assert(bound == 0);
+    (void)bound;
+    zsock_t **workers = calloc(args->workers, sizeof *workers);
+    for (uint32_t i = 0; i < args->workers; i++) {
+        shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "worker",
+                            (int)i);
+        workers[i] = zsock_new(ZMQ_PUSH);
+        zsock_set_sndhwm(workers[i], 0);
+        zsock_connect(workers[i], "%s", endpoint);
+    }
+    zsock_signal(pipe, 0);
+
+    zpoller_t *poller = zpoller_new(pipe, input, NULL);
+    while (true) {
+        zsock_t *which = zpoller_wait(poller, -1);
+        if (which == pipe || !which) {
+            char *command = which ? zstr_recv(pipe) : NULL;
+            bool stop = !command || streq(command, "$TERM");
+            zstr_free(&command);
+            if (stop || zpoller_terminated(poller))
+                break;
+            continue;
+        }
+        void *pointer;
+        while (shoal_pipe_receive(input, &pointer, ZMQ_DONTWAIT) ==
+               SHOAL_PIPE_RECOVERY) {
+            shoal_recovery_t *recovery = pointer;
+            shoal_recovery_load(recovery, journal);
+            if (recovery->error)
+                shoal_log(SHOAL_LOG_ERROR, "recovery of %s: %s", recovery->key,
+                          recovery->error);
+            shoal_pipe_send(workers[recovery->worker], SHOAL_PIPE_RECOVERY,
+                            recovery, 0);
+        }
+    }
+    zpoller_destroy(&poller);
+    for (uint32_t i = 0; i < args->workers; i++)
+        zsock_destroy(&workers[i]);
+    free(workers);
+    zsock_destroy(&input);
+}

@@ -1,0 +1,166 @@
+/*
+ * runtime/status.c - the status JSON (built with jansson) and the
+ * Prometheus metrics text.
+ */
+#include "runtime/status.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Sums the counter at offset over all workers. */
+static uint64_t s_sum(const shoal_status_input_t *input, size_t offset)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < input->workers; i++) {
+        _Atomic uint64_t *field =
+            (_Atomic uint64_t *)((char *)&input->worker_stats[i] + offset);
+        sum += atomic_load(field);
+    }
+    return sum;
+}
+
+#define S_SUM(input, field)                                                    \
+    s_sum((input), offsetof(shoal_worker_stats_t, field))
+
+/* Requests queued for one worker and not yet taken. */
+static uint64_t s_inbox_depth(const shoal_worker_stats_t *stats)
+{
+    uint64_t sent = atomic_load(&stats->inbox_sent);
+    uint64_t taken = atomic_load(&stats->inbox_taken);
+    return sent > taken ? sent - taken : 0;
+}
+
+/* Appends queued for the writer and not yet taken. */
+static uint64_t s_journal_depth(const shoal_journal_stats_t *stats)
+{
+    uint64_t submitted = atomic_load(&stats->submitted);
+    uint64_t taken = atomic_load(&stats->taken);
+    return submitted > taken ? submitted - taken : 0;
+}
+
+char *shoal_status_json(const shoal_status_input_t *input)
+{
+    shoal_journal_stats_t *journal = input->journal_stats;
+    json_t *types = json_array();
+    for (size_t i = 0; i < input->type_count; i++)
+        json_array_append_new(types, json_string(input->types[i]));
+    json_t *inboxes = json_array();
+    for (uint32_t i = 0; i < input->workers; i++)
+        json_array_append_new(inboxes, json_integer((json_int_t)s_inbox_depth(
+                                           &input->worker_stats[i])));
+    json_t *root = json_pack(
+        "{s:s, s:s, s:I, s:o, s:i, s:i, s:I, s:I,"
+        " s:{s:o, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:f},"
+        " s:{s:I, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}}",
+        "node", input->node_name, "version", input->version, "uptime_s",
+        (json_int_t)input->uptime_s, "types", types, "shards",
+        (int)input->shards, "workers", (int)input->workers, "entities",
+        (json_int_t)S_SUM(input, resident), "known_entities",
+        (json_int_t)S_SUM(input, known), "queues", "worker_inbox", inboxes,
+        "journal", (json_int_t)s_journal_depth(journal), "stashed",
+        (json_int_t)S_SUM(input, stashed), "commands", "accepted",
+        (json_int_t)S_SUM(input, accepted), "rejected",
+        (json_int_t)S_SUM(input, rejected), "errors",
+        (json_int_t)S_SUM(input, errors), "busy",
+        (json_int_t)S_SUM(input, busy), "duplicates",
+        (json_int_t)S_SUM(input, duplicates), "per_second",
+        input->commands_per_second, "lifecycle", "recoveries",
+        (json_int_t)S_SUM(input, recoveries), "passivations",
+        (json_int_t)S_SUM(input, passivations), "snapshots",
+        (json_int_t)S_SUM(input, snapshots), "journal", "events",
+        (json_int_t)atomic_load(&journal->events), "entries",
+        (json_int_t)atomic_load(&journal->entries), "bytes",
+        (json_int_t)atomic_load(&journal->bytes), "commits",
+        (json_int_t)atomic_load(&journal->commits), "failures",
+        (json_int_t)atomic_load(&journal->failures), "last_commit_size",
+        (json_int_t)atomic_load(&journal->last_commit_size),
+        "last_commit_latency_us",
+        (json_int_t)atomic_load(&journal->last_commit_latency_us), "durability",
+        input->durability);
+    if (!root)
+        return NULL;
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return text;
+}
+
+/* Appends one metric with its HELP and TYPE lines. */
+static void s_metric(FILE *out, const char *name, const char *type,
+                     const char *help, double value)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
+            type, name, value);
+}
+
+char *shoal_status_metrics(const shoal_status_input_t *input)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out)
+        return NULL;
+    shoal_journal_stats_t *journal = input->journal_stats;
+    s_metric(out, "shoal_uptime_seconds", "gauge", "Seconds since start.",
+             (double)input->uptime_s);
+    s_metric(out, "shoal_entities_resident", "gauge", "Entities in memory.",
+             (double)S_SUM(input, resident));
+    s_metric(out, "shoal_entities_stashed_requests", "gauge",
+             "Requests waiting behind a busy entity.",
+             (double)S_SUM(input, stashed));
+    fprintf(out, "# HELP shoal_commands_total Commands answered, by outcome."
+                 "\n# TYPE shoal_commands_total counter\n");
+    fprintf(out, "shoal_commands_total{outcome=\"accepted\"} %llu\n",
+            (unsigned long long)S_SUM(input, accepted));
+    fprintf(out, "shoal_commands_total{outcome=\"rejected\"} %llu\n",
+            (unsigned long long)S_SUM(input, rejected));
+    fprintf(out, "shoal_commands_total{outcome=\"error\"} %llu\n",
+            (unsigned long long)S_SUM(input, errors));
+    fprintf(out, "shoal_commands_total{outcome=\"busy\"} %llu\n",
+            (unsigned long long)S_SUM(input, busy));
+    fprintf(out, "shoal_commands_total{outcome=\"duplicate\"} %llu\n",
+            (unsigned long long)S_SUM(input, duplicates));
+    fprintf(out, "# HELP shoal_worker_inbox_depth Requests queued per worker."
+                 "\n# TYPE shoal_worker_inbox_depth gauge\n");
+    for (uint32_t i = 0; i < input->workers; i++)
+        fprintf(out, "shoal_worker_inbox_depth{worker=\"%u\"} %llu\n", i,
+                (unsigned long long)s_inbox_depth(&input->worker_stats[i]));
+    s_metric(out, "shoal_journal_queue_depth", "gauge",
+             "Appends waiting for the journal writer.",
+             (double)s_journal_depth(journal));
+    s_metric(out, "shoal_journal_events_total", "counter",
+             "Events in the journal.", (double)atomic_load(&journal->events));
+    s_metric(out, "shoal_journal_entries_total", "counter",
+             "Entries (command outcomes) in the journal.",
+             (double)atomic_load(&journal->entries));
+    s_metric(out, "shoal_journal_bytes_total", "counter",
+             "Event and reply bytes in the journal.",
+             (double)atomic_load(&journal->bytes));
+    s_metric(out, "shoal_journal_commits_total", "counter",
+             "Group commits since start.",
+             (double)atomic_load(&journal->commits));
+    s_metric(out, "shoal_journal_commit_failures_total", "counter",
+             "Group commits that failed since start.",
+             (double)atomic_load(&journal->failures));
+    s_metric(out, "shoal_journal_last_commit_size", "gauge",
+             "Appends in the last group commit.",
+             (double)atomic_load(&journal->last_commit_size));
+    s_metric(out, "shoal_journal_last_commit_latency_seconds", "gauge",
+             "Duration of the last group commit.",
+             (double)atomic_load(&journal->last_commit_latency_us) / 1e6);
+    s_metric(out, "shoal_recoveries_total", "counter",
+             "Entities recovered from the journal.",
+             (double)S_SUM(input, recoveries));
+    s_metric(out, "shoal_passivations_total", "counter", "Entities passivated.",
+             (double)S_SUM(input, passivations));
+    s_metric(out, "shoal_snapshots_total", "counter", "Snapshots written.",
+             (double)S_SUM(input, snapshots));
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

@@ -1,0 +1,35 @@
+/*
+ * runtime/status.h - rendering the node's figures for the status socket:
+ * the `status` JSON document and the `metrics` Prometheus text.
+ */
+#ifndef SHOAL_RUNTIME_STATUS_H
+#define SHOAL_RUNTIME_STATUS_H
+
+#include "runtime/stats.h"
+
+#include <stddef.h>
+
+/* Everything the two renderings need; borrowed. */
+typedef struct {
+    const char *node_name;
+    const char *version;
+    int64_t uptime_s;
+    const char *const *types;
+    size_t type_count;
+    uint32_t shards;
+    uint32_t workers;
+    shoal_worker_stats_t *worker_stats; /* workers entries */
+    shoal_journal_stats_t *journal_stats;
+    const char *durability;
+    double commands_per_second;
+} shoal_status_input_t;
+
+/* Returns the `status` JSON document (malloc'd, the caller frees), or
+ * NULL when out of memory. */
+char *shoal_status_json(const shoal_status_input_t *input);
+
+/* Returns the `metrics` text in the Prometheus exposition format 0.0.4
+ * (malloc'd, the caller frees), or NULL when out of memory. */
+char *shoal_status_metrics(const shoal_status_input_t *input);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * runtime/worker.c - a worker thread (see worker.h).
+ *
+ * The worker is the host of actors/entities: it lends it the journal
+ * writer, the journal reader, the way back to the client and the clock.
+ */
+#include "runtime/worker.h"
+#include "actors/entities.h"
+#include "runtime/log.h"
+#include "runtime/pipes.h"
+#include "runtime/protocol.h"
+
+#include <time.h>
+
+typedef struct {
+    shoal_worker_args_t *args;
+    zsock_t *inbox;
+    zsock_t *journal;
+    zsock_t *reader;
+    zsock_t *answers;
+    shoal_entities_t *entities;
+} s_worker_t;
+
+/* The wall clock in ms since the Unix epoch. */
+static int64_t s_now_ms(void *arg)
+{
+    (void)arg;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Queues an append for the writer unless its queue is full. */
+static int s_submit_append(void *arg, shoal_append_t *append)
+{
+    s_worker_t *self = arg;
+    shoal_journal_stats_t *stats = self->args->journal_stats;
+    uint64_t queued =
+        atomic_load(&stats->submitted) - atomic_load(&stats->taken);
+    if (queued >= self->args->config->journal_queue)
+        return -1;
+    if (shoal_pipe_send(self->journal, SHOAL_PIPE_APPEND, append,
+                        ZMQ_DONTWAIT) < 0)
+        return -1;
+    atomic_fetch_add(&stats->submitted, 1);
+    return 0;
+}
+
+/* Queues a recovery for the reader. */
+static int s_submit_recovery(void *arg, shoal_recovery_t *recovery)
+{
+    s_worker_t *self = arg;
+    return shoal_pipe_send(self->reader, SHOAL_PIPE_RECOVERY, recovery,
+                           ZMQ_DONTWAIT);
+}
+
+/* Sends an answer to the main thread, which forwards it to the peer. */
+static void s_answer(void *arg, shoal_request_t *request,
+                     const shoal_answer_t *answer)
+{
+    s_worker_t *self = arg;
+    shoal_route_t route;
+    if (shoal_route_decode(request->route, request->route_size, &route) == 0) {
+        zmsg_t *reply = shoal_protocol_reply(&route, answer);
+        zmsg_pushmem(reply, &(uint8_t){(uint8_t)route.kind}, 1);
+        if (zmsg_send(&reply, self->answers) < 0)
+            zmsg_destroy(&reply);
+    }
+    shoal_request_destroy(&request);
+}
+
+/* Handles every pointer waiting in the inbox, up to a bound so that the
+ * pipe is looked at now and then. */
+static void s_drain_inbox(s_worker_t *self)
+{
+    void *pointer;
+    for (int i = 0; i < 4096; i++) {
+        int tag = shoal_pipe_receive(self->inbox, &pointer, ZMQ_DONTWAIT);
+        if (tag < 0)
+            return;
+        if (tag == SHOAL_PIPE_REQUEST) {
+            atomic_fetch_add(&self->args->stats->inbox_taken, 1);
+            shoal_request_t *request = pointer;
+            shoal_entities_handle(self->entities, &request);
+        } else if (tag == SHOAL_PIPE_APPEND) {
+            shoal_append_t *append = pointer;
+            shoal_entities_appended(self->entities, &append);
+        } else if (tag == SHOAL_PIPE_RECOVERY) {
+            shoal_recovery_t *recovery = pointer;
+            shoal_entities_recovered(self->entities, &recovery);
+        }
+    }
+}
+
+/* Publishes the entities' figures for the status socket. */
+static void s_publish(s_worker_t *self)
+{
+    shoal_worker_stats_t *stats = self->args->stats;
+    const shoal_entities_counters_t *counters =
+        shoal_entities_counters(self->entities);
+    atomic_store(&stats->accepted, counters->accepted);
+    atomic_store(&stats->rejected, counters->rejected);
+    atomic_store(&stats->errors, counters->errors);
+    atomic_store(&stats->busy, counters->busy);
+    atomic_store(&stats->duplicates, counters->duplicates);
+    atomic_store(&stats->recoveries, counters->recoveries);
+    atomic_store(&stats->passivations, counters->passivations);
+    atomic_store(&stats->snapshots, counters->snapshots);
+    atomic_store(&stats->resident, shoal_entities_resident(self->entities));
+    atomic_store(&stats->stashed, shoal_entities_stashed(self->entities));
+    atomic_store(&stats->known, shoal_entities_known(self->entities));
+}
+
+/* Connects a PUSH socket to one of the node's inproc endpoints. */
+static zsock_t *s_push_to(const void *node, const char *what, int hwm)
+{
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, node, what, -1);
+    zsock_t *socket = zsock_new(ZMQ_PUSH);
+    zsock_set_sndhwm(socket, hwm);
+    zsock_connect(socket, "%s", endpoint);
+    return socket;
+}
+
+/* The sweep period: often enough to passivate close to the idle time. */
+static int s_sweep_ms(const shoal_config_t *config)
+{
+    if (config->passivate_idle_ms == 0)
+        return 1000;
+    uint64_t period = config->passivate_idle_ms / 4;
+    return period < 10 ? 10 : period > 1000 ? 1000 : (int)period;
+}
+
+/* Creates the worker's sockets and entities. */
+static void s_setup(s_worker_t *self, shoal_worker_args_t *args)
+{
+    const shoal_config_t *config = args->config;
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "worker",
+                        (int)args->index);
+    self->inbox = zsock_new(ZMQ_PULL);
+    zsock_set_rcvhwm(self->inbox, 0);
+    int bound = zsock_bind(self->inbox, "%s", endpoint);
+    assert(bound == 0);
+    (void)bound;
+    self->journal = s_push_to(args->node, "journal", 0);
+    self->reader = s_push_to(args->node, "reader", 0);
+    self->answers = s_push_to(args->node, "answers", 0);
+    shoal_entities_host_t host = {.arg = self,
+                                  .submit_append = s_submit_append,
+                                  .submit_recovery = s_submit_recovery,
+                                  .answer = s_answer,
+                                  .now_ms = s_now_ms};
+    shoal_entities_config_t entities_config = {
+        .worker = args->index,
+        .stash_capacity = config->stash_capacity,
+        .max_resident =
+            (config->max_resident + config->workers - 1) / config->workers,
+        .dedup_window = config->dedup_window,
+        .snapshot_every = config->snapshot_every,
+        .passivate_idle_ms = (int64_t)config->passivate_idle_ms,
+    };
+    self->entities = shoal_entities_new(&host, &entities_config, &args->heads);
+    assert(self->entities);
+}
+
+void shoal_worker_actor(zsock_t *pipe, void *raw_args)
+{
+    shoal_worker_args_t *args = raw_args;
+    s_worker_t self = {.args = args};
+    s_setup(&self, args);
+    zsock_signal(pipe, 0);
+
+    int sweep_ms = s_sweep_ms(args->config);
+    int64_t last_sweep = zclock_mono();
+    bool stopping = false, stop_signalled = false;
+    zmq_pollitem_t items[] = {
+        {zsock_resolve(pipe), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(self.inbox), 0, ZMQ_POLLIN, 0},
+    };
+    while (true) {
+        if (zmq_poll(items, 2, sweep_ms) < 0 && errno != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv(pipe);
+            bool terminate = !command || streq(command, "$TERM");
+            if (command && streq(command, "STOP")) {
+                stopping = true;
+                shoal_entities_stop(self.entities);
+            }
+            zstr_free(&command);
+            if (terminate)
+                break;
+        }
+        s_drain_inbox(&self);
+        if (zclock_mono() - last_sweep >= sweep_ms) {
+            shoal_entities_sweep(self.entities);
+            last_sweep = zclock_mono();
+        }
+        s_publish(&self);
+        if (stopping && !stop_signalled &&
+            shoal_entities_pending(self.entities) == 0) {
+            zsock_signal(pipe, 0);
+            stop_signalled = true;
+        }
+    }
+    s_drain_inbox(&self);
+    shoal_entities_destroy(&self.entities);
+    zsock_destroy(&self.answers);
+    zsock_destroy(&self.reader);
+    zsock_destroy(&self.journal);
+    zsock_destroy(&self.inbox);
+}

@@ -1,0 +1,29 @@
+/*
+ * runtime/worker.h - a worker thread: the home of the entities of the
+ * shards pinned to it. It receives requests from the main thread and
+ * appends and recoveries handed back by the journal threads, all on one
+ * inbox, and runs them through its entities (actors/entities.h).
+ */
+#ifndef SHOAL_RUNTIME_WORKER_H
+#define SHOAL_RUNTIME_WORKER_H
+
+#include "runtime/config.h"
+#include "runtime/stats.h"
+
+#include <czmq.h>
+
+typedef struct {
+    const void *node; /* names the inproc endpoints */
+    uint32_t index;
+    const shoal_config_t *config; /* borrowed, read-only */
+    shoal_worker_stats_t *stats;
+    shoal_journal_stats_t *journal_stats;
+    zhashx_t *heads; /* the directory of this worker's shards; taken */
+} shoal_worker_args_t;
+
+/* The worker actor. Commands on its pipe: "STOP" starts the shutdown (the
+ * worker signals once nothing it gave out is still pending); "$TERM" ends
+ * it. args is a shoal_worker_args_t, borrowed except heads. */
+void shoal_worker_actor(zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * tests/integration/test_busy.c - a full entity stash answers `busy`
+ * instead of queueing without bound, and never loses or duplicates a
+ * request: with --stash-capacity 1, a burst of pipelined commands to one
+ * counter gets exactly one reply each, some of them busy, and the counter
+ * ends at the number of ACCEPTED replies.
+ */
+#include "node_process.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BURST 500
+#define STRAY_WAIT_MS 300
+
+static char *s_dir;
+static node_process_t *s_node;
+static shoal_client_t *s_client;
+
+static void s_setup(void)
+{
+    s_dir = test_temp_dir_new();
+    cr_assert_not_null(s_dir);
+}
+
+static void s_teardown(void)
+{
+    shoal_client_destroy(&s_client);
+    node_process_kill(&s_node);
+    node_process_kill_all();
+    test_temp_dir_remove(&s_dir);
+}
+
+TestSuite(busy, .init = s_setup, .fini = s_teardown);
+
+Test(busy, full_stash_answers_busy_and_loses_nothing)
+{
+    s_node = node_process_start_examples(s_dir, "--stash-capacity", "1", NULL);
+    cr_assert_not_null(s_node);
+    s_client = node_process_client(s_node);
+    cr_assert_not_null(s_client);
+
+    for (int i = 0; i < BURST; i++) {
+        char request_id[16];
+        snprintf(request_id, sizeof request_id, "%d", i);
+        cr_assert_eq(shoal_client_send(s_client, request_id, "counter", "hot",
+                                       "Increment", "{\"by\":1}", 8, NULL),
+                     0, "send %d failed", i);
+    }
+
+    static bool answered[BURST];
+    int accepted = 0, busy = 0;
+    long long last_value = 0;
+    for (int i = 0; i < BURST; i++) {
+        shoal_reply_t reply = {0};
+        int rc =
+            shoal_client_receive(s_client, &reply, TEST_REQUEST_TIMEOUT_MS);
+        cr_assert_eq(rc, 0, "only %d of %d requests answered", i, BURST);
+        char *end;
+        long request = strtol(reply.request_id, &end, 10);
+        cr_assert(*end == '\0' && request >= 0 && request < BURST,
+                  "reply for unknown request id '%s'", reply.request_id);
+        cr_assert_not(answered[request], "request %ld answered twice", request);
+        answered[request] = true;
+        if (reply.status == SHOAL_REPLY_ACCEPTED) {
+            long long value = test_json_int(reply.body, "value");
+            cr_assert_eq(value, last_value + 1,
+                         "accepted replies out of order: %lld after %lld",
+                         value, last_value);
+            last_value = value;
+            accepted++;
+        } else {
+            cr_assert_eq(reply.status, SHOAL_REPLY_ERROR,
+                         "request %ld: status %d: %s", request, reply.status,
+                         reply.body);
+            cr_assert_str_eq(reply.error_code, "busy", "request %ld: %s",
+                             request, reply.body);
+            busy++;
+        }
+        shoal_reply_clear(&reply);
+    }
+    shoal_reply_t stray = {0};
+    cr_assert_neq(shoal_client_receive(s_client, &stray, STRAY_WAIT_MS), 0,
+                  "a reply beyond one per request: %s", stray.request_id);
+
+    cr_log_info("%d accepted, %d busy", accepted, busy);
+    cr_assert_geq(busy, 1, "no busy reply with a stash of 1");
+    cr_assert_geq(accepted, 1);
+    cr_assert_eq(node_process_get_int(s_node, "counter", "hot", "value"),
+                 accepted, "value differs from the accepted count");
+    json_t *status = node_process_status_json(s_node);
+    json_t *commands = json_object_get(status, "commands");
+    cr_assert(json_is_object(commands), "status has no \"commands\"");
+    cr_assert_eq(json_integer_value(json_object_get(commands, "accepted")),
+                 accepted, "status counts another number of accepted");
+    cr_assert_eq(json_integer_value(json_object_get(commands, "busy")), busy,
+                 "status counts another number of busy");
+    json_decref(status);
+
+    /* The node still serves the entity normally. */
+    shoal_reply_t reply = {0};
+    cr_assert_eq(shoal_client_call(s_client, "counter", "hot", "Increment",
+                                   NULL, 0, NULL, &reply,
+                                   TEST_REQUEST_TIMEOUT_MS),
+                 0);
+    cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED);
+    cr_assert_eq(test_json_int(reply.body, "value"), accepted + 1);
+    shoal_reply_clear(&reply);
+}
