@@ -39,10 +39,13 @@ static int s_submit_append(void *arg, shoal_append_t *append)
         atomic_load(&stats->submitted) - atomic_load(&stats->taken);
     if (queued >= self->args->config->journal_queue)
         return -1;
-    if (shoal_pipe_send(self->journal, SHOAL_PIPE_APPEND, append,
-                        ZMQ_DONTWAIT) < 0)
-        return -1;
+    /* Counted before the send: the writer may take it at once. */
     atomic_fetch_add(&stats->submitted, 1);
+    if (shoal_pipe_send(self->journal, SHOAL_PIPE_APPEND, append,
+                        ZMQ_DONTWAIT) < 0) {
+        atomic_fetch_sub(&stats->submitted, 1);
+        return -1;
+    }
     return 0;
 }
 

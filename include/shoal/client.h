@@ -81,7 +81,9 @@ void shoal_reply_clear(shoal_reply_t *reply);
 /* Asks a node's status socket one request ("status", "get TYPE ID",
  * "metrics") on a fresh connection. On an OK answer returns 0 and sets
  * *answer; on an ERROR answer returns 1 and sets *answer to the message;
- * returns -1 on timeout (nothing set). *answer is the caller's (free()). */
+ * returns -1 on timeout or a bad argument (errno EAGAIN or EINVAL), -2
+ * when the answer is not a valid status reply; nothing is set then.
+ * *answer is the caller's (free()). */
 int shoal_status_request(const char *status_endpoint, const char *request,
                          int timeout_ms, char **answer);
 
