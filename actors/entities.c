@@ -334,13 +334,14 @@ static void s_stash(shoal_entities_t *self, shoal_entity_t *entity,
  * resident: its state is the empty one. */
 static void s_query_unknown(shoal_entities_t *self, shoal_request_t *request)
 {
-    void *state = request->type->state_new(request->entity_id);
+    const shoal_type_t *type = request->type; /* the answer frees request */
+    void *state = type->state_new(request->entity_id);
     if (!state) {
         s_answer_error(self, request, "internal", "state_new failed");
         return;
     }
-    s_run_query(self, request->type, state, request);
-    request->type->state_free(&state);
+    s_run_query(self, type, state, request);
+    type->state_free(&state);
 }
 
 /* Brings an entity into memory: empty when it has no journal, else

@@ -75,7 +75,9 @@ int shoal_entity_fold(shoal_entity_t *self, const shoal_journal_entry_t *entry,
     if (applied)
         self->seq = entry->first_seq + applied - 1;
     self->head_pos = entry->pos;
-    self->changes_since_snapshot += 1 + applied;
+    /* An entry without events (a remembered command id) counts as one,
+     * so that chains of them are bounded by snapshots too. */
+    self->changes_since_snapshot += applied ? applied : 1;
     if (read < 0 || applied != entry->event_count)
         return -1;
     if (entry->command_id && dedup_window &&
@@ -127,9 +129,6 @@ int shoal_entity_restore(shoal_entity_t *self, shoal_recovery_t *recovery,
             return -1;
         }
     }
-    self->changes_since_snapshot = 0;
-    for (size_t i = 0; i < recovery->entry_count; i++)
-        self->changes_since_snapshot += 1 + recovery->entries[i].event_count;
     return 0;
 }
 

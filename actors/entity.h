@@ -24,7 +24,7 @@ typedef struct shoal_entity {
     void *state;                     /* the plugin's, owned */
     uint64_t seq;                    /* last durable event, 0 for none */
     int64_t head_pos;                /* last journal entry, 0 for none */
-    uint64_t changes_since_snapshot; /* entries and events */
+    uint64_t changes_since_snapshot; /* events; 1 per entry without */
     shoal_entity_phase_t phase;
     shoal_dedup_t *dedup; /* created on the first command id */
     /* Requests waiting for this entity, oldest first; the one whose

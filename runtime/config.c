@@ -49,7 +49,7 @@ static const s_setting_t s_settings[] = {
      "full: fsync at each group commit; fast: no fsync (survives a "
      "process crash, not a power loss)"},
     {"snapshot_every", S_NUMBER, S_AT(snapshot_every), "100", 0, UINT32_MAX,
-     "snapshot an entity after this many changes; 0 = never"},
+     "snapshot an entity every this many events; 0 = never"},
     {"passivate_idle_ms", S_NUMBER, S_AT(passivate_idle_ms), "120000", 0,
      INT32_MAX, "idle time before an entity leaves memory; 0 = never"},
     {"max_resident", S_NUMBER, S_AT(max_resident), "100000", 1, UINT32_MAX,
@@ -106,7 +106,8 @@ static const s_setting_t *s_find(const char *name)
 static int s_parse_number(const char *text, uint64_t min, uint64_t max,
                           uint64_t *value)
 {
-    if (!*text || *text == '-' || *text == '+')
+    /* Digits only: strtoull alone would take a sign or leading spaces. */
+    if (*text < '0' || *text > '9')
         return -1;
     char *end = NULL;
     errno = 0;

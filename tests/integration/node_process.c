@@ -601,7 +601,8 @@ node_process_t *node_process_startv(const char *dir, const char *const args[])
     return self;
 }
 
-/* Collects the NULL-terminated variadic arguments after `first`. */
+/* Starts a node with prefix (NULL-terminated, may be NULL) followed by
+ * the NULL-terminated variadic arguments in list. */
 static node_process_t *s_start_va(const char *dir, const char *const prefix[],
                                   va_list list)
 {
@@ -715,7 +716,10 @@ static json_t *s_status_json(const node_process_t *self, const char *request)
                                   TEST_REQUEST_TIMEOUT_MS, &answer);
     if (rc != 0) {
         fprintf(stderr, "node_process: '%s' -> %s: %s\n", request,
-                rc > 0 ? "ERROR" : "timeout", answer ? answer : "");
+                rc > 0     ? "ERROR"
+                : rc == -2 ? "not a valid status reply"
+                           : "timeout",
+                answer ? answer : "");
         free(answer);
         return NULL;
     }

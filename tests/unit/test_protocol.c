@@ -1,0 +1,752 @@
+/*
+ * tests/unit/test_protocol.c - the wire protocol (runtime/protocol.c)
+ * against docs/PROTOCOL.md: envelopes of REQ and DEALER peers, every rule
+ * of a client request's frames, the route a request carries through the
+ * node, and the frames of every reply.
+ *
+ * Messages are built frame by frame; no socket is involved.
+ */
+#include "runtime/protocol.h"
+
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PAYLOAD 100
+
+/* The outcome of one parse. */
+typedef struct {
+    int rc;
+    shoal_client_request_t request;
+    shoal_route_t route;
+    const char *code;
+    char text[256];
+} s_parse_t;
+
+/* Builds a message of NUL-terminated text frames; NULL ends the list. */
+static zmsg_t *s_message(const char *first, ...)
+{
+    zmsg_t *message = zmsg_new();
+    va_list args;
+    va_start(args, first);
+    for (const char *frame = first; frame; frame = va_arg(args, const char *))
+        zmsg_addstr(message, frame);
+    va_end(args);
+    return message;
+}
+
+/* Returns a malloc'd string of size copies of c. */
+static char *s_repeat(char c, size_t size)
+{
+    char *text = malloc(size + 1);
+    memset(text, c, size);
+    text[size] = '\0';
+    return text;
+}
+
+/* Parses message (which it destroys after copying what the checks need:
+ * the result's pointers must not be used past this call except route's
+ * request id, copied into s_request_id). */
+static char s_request_id[SHOAL_REQUEST_ID_MAX + 1];
+static bool s_has_request_id;
+static s_parse_t s_parse(zmsg_t *message)
+{
+    s_parse_t parse;
+    memset(&parse, 0, sizeof parse);
+    memset(&parse.route, 0xab, sizeof parse.route);
+    parse.rc = shoal_protocol_parse_client(message, MAX_PAYLOAD,
+                                           &parse.request, &parse.route,
+                                           &parse.code, parse.text,
+                                           sizeof parse.text);
+    s_has_request_id = parse.route.request_id != NULL;
+    memset(s_request_id, 0, sizeof s_request_id);
+    if (s_has_request_id) {
+        cr_assert_leq(parse.route.request_id_size, SHOAL_REQUEST_ID_MAX);
+        memcpy(s_request_id, parse.route.request_id,
+               parse.route.request_id_size);
+    }
+    parse.request.payload = NULL; /* points into the destroyed message */
+    parse.route.request_id = NULL;
+    zmsg_destroy(&message);
+    return parse;
+}
+
+/* Asserts a parse failed as malformed, with a text mentioning about. */
+static void s_assert_malformed(const s_parse_t *parse, const char *about)
+{
+    cr_assert_eq(parse->rc, -1, "accepted; expected malformed (%s)", about);
+    cr_assert_not_null(parse->code);
+    cr_assert_str_eq(parse->code, "malformed", "(%s): %s", about,
+                     parse->text);
+    cr_assert(strstr(parse->text, about), "'%s' does not mention '%s'",
+              parse->text, about);
+}
+
+/* A SEND with the given frames 3..6 and, when command_id is non-NULL,
+ * frame 7. */
+static zmsg_t *s_send(const char *type, const char *entity_id,
+                      const char *command, const char *payload,
+                      const char *command_id)
+{
+    zmsg_t *message =
+        s_message("SHOAL/1", "r1", "SEND", type, entity_id, command, NULL);
+    zmsg_addstr(message, payload);
+    if (command_id)
+        zmsg_addstr(message, command_id);
+    return message;
+}
+
+/* Asserts message has exactly the text frames given (NULL-terminated). */
+static void s_assert_frames(zmsg_t *message, const char *first, ...)
+{
+    cr_assert_not_null(message);
+    va_list args;
+    va_start(args, first);
+    size_t index = 0;
+    zframe_t *frame = zmsg_first(message);
+    for (const char *expected = first; expected;
+         expected = va_arg(args, const char *), index++) {
+        cr_assert_not_null(frame, "frame %zu missing, expected '%s'", index,
+                           expected);
+        char *actual = zframe_strdup(frame);
+        cr_assert_str_eq(actual, expected, "frame %zu", index);
+        cr_assert_eq(zframe_size(frame), strlen(expected));
+        free(actual);
+        frame = zmsg_next(message);
+    }
+    va_end(args);
+    cr_assert_null(frame, "more frames than the %zu expected", index);
+}
+
+/* ---------------------------------------------------------------------
+ * Envelopes
+ */
+
+Test(protocol, open_envelope_of_a_dealer_without_delimiter)
+{
+    zmsg_t *message = s_message("peer", "SHOAL/1", "r1", "PING", NULL);
+    zframe_t *identity = NULL;
+    bool delimiter = true;
+    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+                 0);
+    cr_assert(zframe_streq(identity, "peer"));
+    cr_assert_not(delimiter);
+    cr_assert_eq(zmsg_size(message), 3);
+    cr_assert(zframe_streq(zmsg_first(message), "SHOAL/1"));
+    zframe_destroy(&identity);
+    zmsg_destroy(&message);
+}
+
+Test(protocol, open_envelope_of_a_req_pops_the_delimiter)
+{
+    zmsg_t *message = s_message("peer", "", "SHOAL/1", "r1", "PING", NULL);
+    zframe_t *identity = NULL;
+    bool delimiter = false;
+    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+                 0);
+    cr_assert(zframe_streq(identity, "peer"));
+    cr_assert(delimiter);
+    cr_assert_eq(zmsg_size(message), 3);
+    cr_assert(zframe_streq(zmsg_first(message), "SHOAL/1"));
+    zframe_destroy(&identity);
+    zmsg_destroy(&message);
+}
+
+Test(protocol, open_envelope_drops_a_message_with_nothing_to_answer)
+{
+    /* Only a routing id. */
+    zmsg_t *message = s_message("peer", NULL);
+    zframe_t *identity = NULL;
+    bool delimiter;
+    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+                 -1);
+    zframe_destroy(&identity);
+    zmsg_destroy(&message);
+
+    /* A routing id and a delimiter. */
+    message = s_message("peer", "", NULL);
+    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+                 -1);
+    zframe_destroy(&identity);
+    zmsg_destroy(&message);
+
+    /* Nothing at all. */
+    message = zmsg_new();
+    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+                 -1);
+    cr_assert_null(identity);
+    zmsg_destroy(&message);
+}
+
+/* ---------------------------------------------------------------------
+ * Client requests
+ */
+
+Test(protocol, parses_a_send_without_command_id)
+{
+    s_parse_t parse =
+        s_parse(s_send("counter", "e-1", "Increment", "{\"by\":2}", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_not(parse.request.is_ping);
+    cr_assert_str_eq(parse.request.type, "counter");
+    cr_assert_str_eq(parse.request.entity_id, "e-1");
+    cr_assert_str_eq(parse.request.command, "Increment");
+    cr_assert_str_eq(parse.request.command_id, "");
+    cr_assert_eq(parse.request.payload_size, strlen("{\"by\":2}"));
+    cr_assert(s_has_request_id);
+    cr_assert_str_eq(s_request_id, "r1");
+}
+
+Test(protocol, parses_a_send_with_command_id_and_points_into_the_message)
+{
+    zmsg_t *message = s_send("account", "acc 1", "Deposit", "", "cmd-42");
+    shoal_client_request_t request;
+    shoal_route_t route = {0};
+    const char *code = NULL;
+    char text[128];
+    cr_assert_eq(shoal_protocol_parse_client(message, MAX_PAYLOAD, &request,
+                                             &route, &code, text, sizeof text),
+                 0, "%s", text);
+    cr_assert_str_eq(request.type, "account");
+    cr_assert_str_eq(request.entity_id, "acc 1");
+    cr_assert_str_eq(request.command, "Deposit");
+    cr_assert_str_eq(request.command_id, "cmd-42");
+    cr_assert_eq(request.payload_size, 0);
+    cr_assert_eq(route.request_id_size, 2);
+    cr_assert_eq(memcmp(route.request_id, "r1", 2), 0);
+
+    /* The payload and request id point into the frames. */
+    zframe_t *frame = zmsg_first(message);
+    cr_assert_eq(route.request_id, zframe_data(zmsg_next(message)));
+    for (int i = 0; i < 5; i++)
+        frame = zmsg_next(message);
+    cr_assert_eq(request.payload, zframe_data(frame));
+    zmsg_destroy(&message);
+}
+
+Test(protocol, payload_is_opaque_bytes_up_to_max_payload)
+{
+    zmsg_t *message =
+        s_message("SHOAL/1", "r1", "SEND", "counter", "e1", "Set", NULL);
+    unsigned char payload[MAX_PAYLOAD];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (unsigned char)i; /* NULs included */
+    zmsg_addmem(message, payload, sizeof payload);
+    zmsg_addstr(message, "");
+    shoal_client_request_t request;
+    shoal_route_t route;
+    const char *code;
+    char text[128];
+    cr_assert_eq(shoal_protocol_parse_client(message, MAX_PAYLOAD, &request,
+                                             &route, &code, text, sizeof text),
+                 0, "%s", text);
+    cr_assert_eq(request.payload_size, sizeof payload);
+    cr_assert_eq(memcmp(request.payload, payload, sizeof payload), 0);
+    cr_assert_str_eq(request.command_id, "", "an empty frame 7 is no id");
+    zmsg_destroy(&message);
+}
+
+Test(protocol, refuses_a_payload_over_max_payload)
+{
+    char *payload = s_repeat('p', MAX_PAYLOAD + 1);
+    s_parse_t parse = s_parse(s_send("counter", "e1", "Set", payload, NULL));
+    s_assert_malformed(&parse, "frame 6");
+    cr_assert_str_eq(s_request_id, "r1");
+    free(payload);
+}
+
+Test(protocol, parses_a_ping)
+{
+    s_parse_t parse = s_parse(s_message("SHOAL/1", "ping-7", "PING", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert(parse.request.is_ping);
+    cr_assert_str_eq(s_request_id, "ping-7");
+
+    /* An empty request id is allowed. */
+    parse = s_parse(s_message("SHOAL/1", "", "PING", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert(s_has_request_id);
+    cr_assert_str_eq(s_request_id, "");
+}
+
+Test(protocol, refuses_a_ping_with_more_frames)
+{
+    s_parse_t parse = s_parse(s_message("SHOAL/1", "r1", "PING", "x", NULL));
+    cr_assert_eq(parse.rc, -1);
+    cr_assert_str_eq(parse.code, "malformed");
+    cr_assert_str_eq(s_request_id, "r1");
+}
+
+Test(protocol, refuses_another_version_but_keeps_the_request_id)
+{
+    const char *versions[] = {"SHOAL/2", "SHOAL/10", "shoal/1", "", "SHOAL/1 "};
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+        s_parse_t parse =
+            s_parse(s_message(versions[i], "r9", "PING", NULL));
+        cr_assert_eq(parse.rc, -1, "version '%s' accepted", versions[i]);
+        cr_assert_str_eq(parse.code, "unsupported_version");
+        cr_assert(strstr(parse.text, "SHOAL/1"), "%s", parse.text);
+        cr_assert(s_has_request_id);
+        cr_assert_str_eq(s_request_id, "r9");
+    }
+    /* Only a version frame: no request id to keep. */
+    s_parse_t parse = s_parse(s_message("SHOAL/9", NULL));
+    cr_assert_str_eq(parse.code, "unsupported_version");
+    cr_assert_not(s_has_request_id);
+}
+
+Test(protocol, refuses_a_missing_request_id)
+{
+    s_parse_t parse = s_parse(s_message("SHOAL/1", NULL));
+    s_assert_malformed(&parse, "frame 1");
+    cr_assert_not(s_has_request_id);
+    cr_assert_eq(parse.route.request_id_size, 0);
+}
+
+Test(protocol, request_id_may_have_64_bytes_not_65)
+{
+    char *id = s_repeat('i', SHOAL_REQUEST_ID_MAX);
+    s_parse_t parse = s_parse(s_message("SHOAL/1", id, "PING", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_str_eq(s_request_id, id);
+    free(id);
+
+    id = s_repeat('i', SHOAL_REQUEST_ID_MAX + 1);
+    parse = s_parse(s_message("SHOAL/1", id, "PING", NULL));
+    s_assert_malformed(&parse, "frame 1");
+    cr_assert_not(s_has_request_id, "an oversized request id is not echoed");
+    cr_assert_eq(parse.route.request_id_size, 0);
+    free(id);
+}
+
+Test(protocol, refuses_a_missing_or_unknown_verb)
+{
+    s_parse_t parse = s_parse(s_message("SHOAL/1", "r1", NULL));
+    s_assert_malformed(&parse, "frame 2");
+    cr_assert_str_eq(s_request_id, "r1");
+
+    const char *verbs[] = {"POST", "send", "PONG", ""};
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        parse = s_parse(s_message("SHOAL/1", "r1", verbs[i], NULL));
+        s_assert_malformed(&parse, "frame 2");
+        cr_assert_str_eq(s_request_id, "r1");
+    }
+}
+
+Test(protocol, refuses_a_send_with_missing_or_extra_frames)
+{
+    s_parse_t parse = s_parse(
+        s_message("SHOAL/1", "r1", "SEND", "counter", "e1", "Inc", NULL));
+    s_assert_malformed(&parse, "frames");
+    cr_assert_str_eq(s_request_id, "r1");
+
+    zmsg_t *message = s_send("counter", "e1", "Inc", "", "c1");
+    zmsg_addstr(message, "extra");
+    parse = s_parse(message);
+    s_assert_malformed(&parse, "frames");
+    cr_assert_str_eq(s_request_id, "r1");
+}
+
+Test(protocol, refuses_a_bad_type_name)
+{
+    char *long_name = s_repeat('t', SHOAL_TYPE_NAME_MAX + 1);
+    const char *bad[] = {"", "coun ter", "counter/x", "caf\xc3\xa9",
+                         "a.b", long_name};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_parse_t parse = s_parse(s_send(bad[i], "e1", "Inc", "", NULL));
+        s_assert_malformed(&parse, "frame 3");
+        cr_assert_str_eq(s_request_id, "r1");
+    }
+    free(long_name);
+
+    char *max_name = s_repeat('t', SHOAL_TYPE_NAME_MAX);
+    s_parse_t parse = s_parse(s_send(max_name, "e1", "Inc", "", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_str_eq(parse.request.type, max_name);
+    free(max_name);
+
+    parse = s_parse(s_send("A-z_0-9", "e1", "Inc", "", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+}
+
+Test(protocol, refuses_a_type_name_with_a_nul)
+{
+    zmsg_t *message = s_message("SHOAL/1", "r1", "SEND", NULL);
+    zmsg_addmem(message, "coun\0ter", 8);
+    zmsg_addstr(message, "e1");
+    zmsg_addstr(message, "Inc");
+    zmsg_addstr(message, "");
+    s_parse_t parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 3");
+}
+
+Test(protocol, refuses_a_bad_entity_id)
+{
+    char *long_id = s_repeat('e', SHOAL_ENTITY_ID_MAX + 1);
+    const char *bad[] = {"", "a/b", "/", long_id};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_parse_t parse = s_parse(s_send("counter", bad[i], "Inc", "", NULL));
+        s_assert_malformed(&parse, "frame 4");
+        cr_assert_str_eq(s_request_id, "r1");
+    }
+    free(long_id);
+
+    zmsg_t *message = s_message("SHOAL/1", "r1", "SEND", "counter", NULL);
+    zmsg_addmem(message, "e\0", 2);
+    zmsg_addstr(message, "Inc");
+    zmsg_addstr(message, "");
+    s_parse_t parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 4");
+
+    /* Any other bytes are fine, up to the limit. */
+    char *max_id = s_repeat('e', SHOAL_ENTITY_ID_MAX);
+    parse = s_parse(s_send("counter", max_id, "Inc", "", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_str_eq(parse.request.entity_id, max_id);
+    free(max_id);
+    parse = s_parse(s_send("counter", "caf\xc3\xa9 #1", "Inc", "", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+}
+
+Test(protocol, refuses_a_bad_command_name)
+{
+    char *long_name = s_repeat('c', SHOAL_COMMAND_NAME_MAX + 1);
+    const char *bad[] = {"", "Do It", "Do/It", long_name};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_parse_t parse = s_parse(s_send("counter", "e1", bad[i], "", NULL));
+        s_assert_malformed(&parse, "frame 5");
+        cr_assert_str_eq(s_request_id, "r1");
+    }
+    free(long_name);
+
+    char *max_name = s_repeat('c', SHOAL_COMMAND_NAME_MAX);
+    s_parse_t parse = s_parse(s_send("counter", "e1", max_name, "", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_str_eq(parse.request.command, max_name);
+    free(max_name);
+}
+
+Test(protocol, refuses_a_bad_command_id)
+{
+    char *long_id = s_repeat('k', SHOAL_COMMAND_ID_MAX + 1);
+    s_parse_t parse = s_parse(s_send("counter", "e1", "Inc", "", long_id));
+    s_assert_malformed(&parse, "frame 7");
+    cr_assert_str_eq(s_request_id, "r1");
+    free(long_id);
+
+    zmsg_t *message = s_send("counter", "e1", "Inc", "", NULL);
+    zmsg_addmem(message, "c\0d", 3);
+    parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 7");
+
+    char *max_id = s_repeat('k', SHOAL_COMMAND_ID_MAX);
+    parse = s_parse(s_send("counter", "e1", "Inc", "", max_id));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_str_eq(parse.request.command_id, max_id);
+    free(max_id);
+}
+
+Test(protocol, error_text_fits_the_buffer_given)
+{
+    zmsg_t *message = s_message("SHOAL/2", "r1", "PING", NULL);
+    shoal_client_request_t request;
+    shoal_route_t route;
+    const char *code = NULL;
+    char text[8];
+    memset(text, 'x', sizeof text);
+    cr_assert_eq(shoal_protocol_parse_client(message, MAX_PAYLOAD, &request,
+                                             &route, &code, text, 6),
+                 -1);
+    cr_assert_leq(strlen(text), 5);
+    cr_assert_eq(text[6], 'x', "wrote past the size given");
+    zmsg_destroy(&message);
+}
+
+/* ---------------------------------------------------------------------
+ * Routes
+ */
+
+Test(protocol, route_round_trips_through_its_encoding)
+{
+    static const unsigned char identity[] = {0, 'k', 0x80, 0xff, 7};
+    shoal_route_t route = {.kind = SHOAL_ROUTE_CLIENT,
+                           .identity = identity,
+                           .identity_size = sizeof identity,
+                           .delimiter = true,
+                           .request_id = "req-1",
+                           .request_id_size = 5};
+    uint8_t buffer[SHOAL_ROUTE_MAX];
+    size_t size = shoal_route_encode(&route, buffer);
+    cr_assert_leq(size, SHOAL_ROUTE_MAX);
+
+    shoal_route_t decoded;
+    cr_assert_eq(shoal_route_decode(buffer, size, &decoded), 0);
+    cr_assert_eq(decoded.kind, SHOAL_ROUTE_CLIENT);
+    cr_assert(decoded.delimiter);
+    cr_assert_eq(decoded.identity_size, sizeof identity);
+    cr_assert_eq(memcmp(decoded.identity, identity, sizeof identity), 0);
+    cr_assert_eq(decoded.request_id_size, 5);
+    cr_assert_eq(memcmp(decoded.request_id, "req-1", 5), 0);
+    /* Borrowed from the buffer. */
+    cr_assert((const uint8_t *)decoded.identity >= buffer &&
+              (const uint8_t *)decoded.identity < buffer + size);
+}
+
+Test(protocol, status_route_with_nothing_optional_round_trips)
+{
+    shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS,
+                           .identity = "x",
+                           .identity_size = 1};
+    uint8_t buffer[SHOAL_ROUTE_MAX];
+    size_t size = shoal_route_encode(&route, buffer);
+    shoal_route_t decoded;
+    cr_assert_eq(shoal_route_decode(buffer, size, &decoded), 0);
+    cr_assert_eq(decoded.kind, SHOAL_ROUTE_STATUS);
+    cr_assert_not(decoded.delimiter);
+    cr_assert_eq(decoded.identity_size, 1);
+    cr_assert_eq(decoded.request_id_size, 0);
+}
+
+Test(protocol, route_of_the_largest_identity_and_request_id_fits)
+{
+    unsigned char identity[255];
+    memset(identity, 'i', sizeof identity);
+    char request_id[SHOAL_REQUEST_ID_MAX];
+    memset(request_id, 'r', sizeof request_id);
+    shoal_route_t route = {.kind = SHOAL_ROUTE_CLIENT,
+                           .identity = identity,
+                           .identity_size = sizeof identity,
+                           .request_id = request_id,
+                           .request_id_size = sizeof request_id};
+    uint8_t buffer[SHOAL_ROUTE_MAX];
+    size_t size = shoal_route_encode(&route, buffer);
+    cr_assert_leq(size, SHOAL_ROUTE_MAX);
+    shoal_route_t decoded;
+    cr_assert_eq(shoal_route_decode(buffer, size, &decoded), 0);
+    cr_assert_eq(decoded.identity_size, 255);
+    cr_assert_eq(decoded.request_id_size, SHOAL_REQUEST_ID_MAX);
+}
+
+Test(protocol, route_decode_refuses_garbage)
+{
+    shoal_route_t route = {.kind = SHOAL_ROUTE_CLIENT,
+                           .identity = "peer",
+                           .identity_size = 4,
+                           .request_id = "r1",
+                           .request_id_size = 2};
+    uint8_t buffer[SHOAL_ROUTE_MAX + 1];
+    size_t size = shoal_route_encode(&route, buffer);
+    shoal_route_t decoded;
+
+    /* Every truncation, and a byte too many. */
+    for (size_t cut = 0; cut < size; cut++) {
+        uint8_t *prefix = malloc(cut ? cut : 1);
+        memcpy(prefix, buffer, cut);
+        cr_assert_eq(shoal_route_decode(prefix, cut, &decoded), -1,
+                     "truncated to %zu of %zu", cut, size);
+        free(prefix);
+    }
+    buffer[size] = 0;
+    cr_assert_eq(shoal_route_decode(buffer, size + 1, &decoded), -1);
+
+    /* A kind that is neither client nor status. */
+    uint8_t bad_kind[SHOAL_ROUTE_MAX];
+    memcpy(bad_kind, buffer, size);
+    bad_kind[0] = 0;
+    cr_assert_eq(shoal_route_decode(bad_kind, size, &decoded), -1);
+    bad_kind[0] = 3;
+    cr_assert_eq(shoal_route_decode(bad_kind, size, &decoded), -1);
+
+    /* Lengths past the end. */
+    uint8_t long_identity[] = {1, 0, 200, 'p', 0};
+    cr_assert_eq(shoal_route_decode(long_identity, sizeof long_identity,
+                                    &decoded),
+                 -1);
+    uint8_t long_request_id[] = {1, 0, 1, 'p', 9, 'r'};
+    cr_assert_eq(shoal_route_decode(long_request_id, sizeof long_request_id,
+                                    &decoded),
+                 -1);
+}
+
+/* ---------------------------------------------------------------------
+ * Replies
+ */
+
+static const shoal_route_t s_client_route = {.kind = SHOAL_ROUTE_CLIENT,
+                                             .identity = "peer",
+                                             .identity_size = 4,
+                                             .request_id = "r7",
+                                             .request_id_size = 2};
+
+Test(protocol, accepted_reply_carries_sequence_count_and_reply)
+{
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
+                             .first_seq = 5,
+                             .event_count = 2,
+                             .body = "{\"value\":7}",
+                             .body_size = 11};
+    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ACCEPTED", "5", "2",
+                    "{\"value\":7}", NULL);
+    zmsg_destroy(&reply);
+
+    /* No events, an empty reply. */
+    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ACCEPTED};
+    reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ACCEPTED", "0", "0", "",
+                    NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, numbers_are_unsigned_decimal_up_to_64_bits)
+{
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
+                             .first_seq = UINT64_MAX,
+                             .event_count = 1};
+    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ACCEPTED",
+                    "18446744073709551615", "1", "", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, reply_starts_with_a_delimiter_when_the_request_had_one)
+{
+    shoal_route_t route = s_client_route;
+    route.delimiter = true;
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
+                             .first_seq = 1,
+                             .event_count = 1,
+                             .body = "ok",
+                             .body_size = 2};
+    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
+    s_assert_frames(reply, "peer", "", "SHOAL/1", "r7", "ACCEPTED", "1", "1",
+                    "ok", NULL);
+    zmsg_destroy(&reply);
+
+    reply = shoal_protocol_pong(&route);
+    s_assert_frames(reply, "peer", "", "SHOAL/1", "r7", "PONG", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, rejected_reply_carries_the_reason)
+{
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_REJECTED,
+                             .first_seq = 0,
+                             .event_count = 0,
+                             .body = "insufficient funds",
+                             .body_size = 18};
+    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "REJECTED", "0", "0",
+                    "insufficient funds", NULL);
+    zmsg_destroy(&reply);
+
+    /* A rejection that recorded events. */
+    answer.first_seq = 9;
+    answer.event_count = 1;
+    reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "REJECTED", "9", "1",
+                    "insufficient funds", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, error_reply_carries_code_and_message)
+{
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ERROR,
+                             .error_code = "busy",
+                             .body = "stash is full",
+                             .body_size = 13};
+    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ERROR", "busy",
+                    "stash is full", NULL);
+    zmsg_destroy(&reply);
+
+    /* Without a code: internal. */
+    answer.error_code = NULL;
+    reply = shoal_protocol_reply(&s_client_route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ERROR", "internal",
+                    "stash is full", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, error_reply_to_a_request_without_id_has_an_empty_id)
+{
+    shoal_route_t route = s_client_route;
+    route.request_id = NULL;
+    route.request_id_size = 0;
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ERROR,
+                             .error_code = "malformed",
+                             .body = "frame 1",
+                             .body_size = 7};
+    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
+    s_assert_frames(reply, "peer", "SHOAL/1", "", "ERROR", "malformed",
+                    "frame 1", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, query_answer_on_the_client_port_is_an_internal_error)
+{
+    shoal_answer_t answer = {
+        .kind = SHOAL_ANSWER_QUERY, .body = "{}", .body_size = 2};
+    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
+    cr_assert_eq(zmsg_size(reply), 6);
+    zframe_t *frame = zmsg_first(reply);
+    for (int i = 0; i < 3; i++)
+        frame = zmsg_next(reply);
+    cr_assert(zframe_streq(frame, "ERROR"));
+    cr_assert(zframe_streq(zmsg_next(reply), "internal"));
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, pong_has_no_further_frames)
+{
+    zmsg_t *reply = shoal_protocol_pong(&s_client_route);
+    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "PONG", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, status_replies_are_ok_or_error_and_one_frame)
+{
+    shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS,
+                           .identity = "ops",
+                           .identity_size = 3};
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_QUERY,
+                             .body = "{\"value\":3}",
+                             .body_size = 11};
+    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
+    s_assert_frames(reply, "ops", "OK", "{\"value\":3}", NULL);
+    zmsg_destroy(&reply);
+
+    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
+                              .error_code = "busy",
+                              .body = "worker inbox is full",
+                              .body_size = 20};
+    reply = shoal_protocol_reply(&route, &answer);
+    s_assert_frames(reply, "ops", "ERROR", "worker inbox is full", NULL);
+    zmsg_destroy(&reply);
+
+    route.delimiter = true;
+    reply = shoal_protocol_reply(&route, &answer);
+    s_assert_frames(reply, "ops", "", "ERROR", "worker inbox is full", NULL);
+    zmsg_destroy(&reply);
+}
+
+Test(protocol, reply_keeps_binary_identity_and_body)
+{
+    static const unsigned char identity[] = {0, 0x80, 0xff};
+    static const unsigned char body[] = {'a', 0, 'b'};
+    shoal_route_t route = s_client_route;
+    route.identity = identity;
+    route.identity_size = sizeof identity;
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
+                             .body = body,
+                             .body_size = sizeof body};
+    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
+    zframe_t *first = zmsg_first(reply);
+    cr_assert_eq(zframe_size(first), sizeof identity);
+    cr_assert_eq(memcmp(zframe_data(first), identity, sizeof identity), 0);
+    zframe_t *last = zmsg_last(reply);
+    cr_assert_eq(zframe_size(last), sizeof body);
+    cr_assert_eq(memcmp(zframe_data(last), body, sizeof body), 0);
+    zmsg_destroy(&reply);
+}
