@@ -42,6 +42,7 @@ struct shoal_node {
     uint64_t rate_count; /* commands answered at rate_at_ms */
     int64_t rate_at_ms;
     double rate;
+    uint64_t busy_at_dispatch; /* busy answers given by the main thread */
     bool stopping;
 };
 
@@ -298,6 +299,7 @@ static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
     shoal_worker_stats_t *stats = &self->worker_stats[worker];
     if (atomic_load(&stats->inbox_sent) - atomic_load(&stats->inbox_taken) >=
         self->config->inbox_capacity) {
+        self->busy_at_dispatch++;
         s_reply_error(self, route, "busy", "worker inbox is full");
         return;
     }
@@ -315,6 +317,7 @@ static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
                         request, ZMQ_DONTWAIT) < 0) {
         atomic_fetch_sub(&stats->inbox_sent, 1);
         shoal_request_destroy(&request);
+        self->busy_at_dispatch++;
         s_reply_error(self, route, "busy", "worker inbox is full");
     }
 }
@@ -376,6 +379,7 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
         .durability =
             self->config->durability == SHOAL_DURABILITY_FULL ? "full" : "fast",
         .commands_per_second = self->rate,
+        .busy_at_dispatch = self->busy_at_dispatch,
     };
 }
 

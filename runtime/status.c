@@ -66,8 +66,8 @@ char *shoal_status_json(const shoal_status_input_t *input)
         (json_int_t)S_SUM(input, accepted), "rejected",
         (json_int_t)S_SUM(input, rejected), "errors",
         (json_int_t)S_SUM(input, errors), "busy",
-        (json_int_t)S_SUM(input, busy), "duplicates",
-        (json_int_t)S_SUM(input, duplicates), "per_second",
+        (json_int_t)(S_SUM(input, busy) + input->busy_at_dispatch),
+        "duplicates", (json_int_t)S_SUM(input, duplicates), "per_second",
         input->commands_per_second, "lifecycle", "recoveries",
         (json_int_t)S_SUM(input, recoveries), "passivations",
         (json_int_t)S_SUM(input, passivations), "snapshots",
@@ -120,7 +120,7 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
     fprintf(out, "shoal_commands_total{outcome=\"error\"} %llu\n",
             (unsigned long long)S_SUM(input, errors));
     fprintf(out, "shoal_commands_total{outcome=\"busy\"} %llu\n",
-            (unsigned long long)S_SUM(input, busy));
+            (unsigned long long)(S_SUM(input, busy) + input->busy_at_dispatch));
     fprintf(out, "shoal_commands_total{outcome=\"duplicate\"} %llu\n",
             (unsigned long long)S_SUM(input, duplicates));
     fprintf(out, "# HELP shoal_worker_inbox_depth Requests queued per worker."

@@ -22,6 +22,7 @@ typedef struct {
     shoal_journal_stats_t *journal_stats;
     const char *durability;
     double commands_per_second;
+    uint64_t busy_at_dispatch; /* busy answers not counted by a worker */
 } shoal_status_input_t;
 
 /* Returns the `status` JSON document (malloc'd, the caller frees), or

@@ -109,3 +109,57 @@ Test(busy, full_stash_answers_busy_and_loses_nothing)
     cr_assert_eq(test_json_int(reply.body, "value"), accepted + 1);
     shoal_reply_clear(&reply);
 }
+
+/* With a worker inbox of one request, a burst to many entities outruns the
+ * worker: the main thread answers busy, every request still gets exactly
+ * one reply, and each counter ends at its accepted count. */
+Test(busy, full_worker_inbox_answers_busy_and_loses_nothing)
+{
+    s_node = node_process_start_examples(s_dir, "--inbox-capacity", "1",
+                                         "--workers", "1", NULL);
+    cr_assert_not_null(s_node);
+    s_client = node_process_client(s_node);
+    cr_assert_not_null(s_client);
+    enum { ENTITIES = 50 };
+    for (int i = 0; i < BURST; i++) {
+        char request_id[16], entity[16];
+        snprintf(request_id, sizeof request_id, "%d", i);
+        snprintf(entity, sizeof entity, "e%d", i % ENTITIES);
+        cr_assert_eq(shoal_client_send(s_client, request_id, "counter", entity,
+                                       "Increment", NULL, 0, NULL),
+                     0);
+    }
+    static bool answered[BURST];
+    long long accepted[ENTITIES] = {0};
+    int busy = 0;
+    for (int i = 0; i < BURST; i++) {
+        shoal_reply_t reply = {0};
+        cr_assert_eq(
+            shoal_client_receive(s_client, &reply, TEST_REQUEST_TIMEOUT_MS), 0,
+            "only %d of %d requests answered", i, BURST);
+        long request = strtol(reply.request_id, NULL, 10);
+        cr_assert(request >= 0 && request < BURST && !answered[request]);
+        answered[request] = true;
+        if (reply.status == SHOAL_REPLY_ACCEPTED) {
+            accepted[request % ENTITIES]++;
+        } else {
+            cr_assert_eq(reply.status, SHOAL_REPLY_ERROR);
+            cr_assert_str_eq(reply.error_code, "busy");
+            busy++;
+        }
+        shoal_reply_clear(&reply);
+    }
+    cr_log_info("%d busy of %d", busy, BURST);
+    cr_assert_geq(busy, 1, "no busy reply with an inbox of 1");
+    for (int i = 0; i < ENTITIES; i++) {
+        char entity[16];
+        snprintf(entity, sizeof entity, "e%d", i);
+        cr_assert_eq(node_process_get_int(s_node, "counter", entity, "value"),
+                     accepted[i], "counter %s", entity);
+    }
+    json_t *status = node_process_status_json(s_node);
+    cr_assert_eq(json_integer_value(json_object_get(
+                     json_object_get(status, "commands"), "busy")),
+                 busy, "status counts another number of busy");
+    json_decref(status);
+}
