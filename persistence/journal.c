@@ -72,11 +72,12 @@ static int s_step_done(shoal_journal_t *self, int which, char **error)
     return 0;
 }
 
-/* Applies the connection pragmas: WAL, durability, timeouts. */
+/* Applies the connection pragmas: WAL, durability. Switching to WAL
+ * rewrites the file's header, so this runs only once the schema check
+ * has found the file to be a shoal journal. */
 static int s_configure(shoal_journal_t *self, shoal_durability_t durability,
                        char **error)
 {
-    sqlite3_busy_timeout(self->db, 10000);
     const char *pragmas =
         durability == SHOAL_DURABILITY_FULL
             ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
@@ -114,9 +115,10 @@ shoal_journal_t *shoal_journal_open(const char *path,
         goto out_close;
     }
     sqlite3_extended_result_codes(self->db, 1);
-    if (s_configure(self, durability, error) < 0)
-        goto out_close;
+    sqlite3_busy_timeout(self->db, 10000);
     if (shoal__schema_prepare(self->db, path, read_only, error) < 0)
+        goto out_close;
+    if (s_configure(self, durability, error) < 0)
         goto out_close;
     for (int i = 0; i < S_STATEMENT_COUNT; i++) {
         if (sqlite3_prepare_v3(self->db, s_sql[i], -1,

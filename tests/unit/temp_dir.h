@@ -17,9 +17,9 @@ static inline char *temp_dir_new(void)
 {
     const char *base = getenv("TMPDIR");
     char *path = NULL;
-    cr_assert_geq(asprintf(&path, "%s/shoal-unit-XXXXXX",
-                           base && *base ? base : "/tmp"),
-                  0);
+    cr_assert_geq(
+        asprintf(&path, "%s/shoal-unit-XXXXXX", base && *base ? base : "/tmp"),
+        0);
     cr_assert_not_null(mkdtemp(path), "mkdtemp %s failed", path);
     return path;
 }

@@ -159,7 +159,8 @@ Test(config, sets_by_underscore_or_dash_name)
 
 Test(config, refuses_an_unknown_setting)
 {
-    s_set_fails("max_residents", "10", WORDS("unknown setting", "max_residents"));
+    s_set_fails("max_residents", "10",
+                WORDS("unknown setting", "max_residents"));
     s_set_fails("", "10", WORDS("unknown setting"));
     s_set_fails("max__resident", "10", WORDS("unknown setting"));
     /* Dashes are the flag form of underscores, not the other way. */
@@ -175,8 +176,9 @@ Test(config, numbers_must_be_whole_and_in_range)
     s_set("dedup_window", "0");
     cr_assert_eq(s_config.dedup_window, 0);
 
-    const char *bad[] = {"0", "65537", "-1", "+5", "", "12x", "1.5", " 3",
-                         "99999999999999999999999"};
+    const char *bad[] = {"0",   "65537", "-1",
+                         "+5",  "",      "12x",
+                         "1.5", " 3",    "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         s_set_fails("shards", bad[i], WORDS("shards", "1", "65536"));
     cr_assert_eq(s_config.shards, 65536, "a refused value changed it");
@@ -243,8 +245,8 @@ Test(config, parse_without_arguments_gives_the_defaults)
 Test(config, parse_applies_flags_in_both_forms)
 {
     cr_assert_eq(s_parse(NULL, "--max-resident", "10", "--durability=fast",
-                         "--plugin", "a.so", "--plugin=b.so",
-                         "--node_name", "beta", NULL),
+                         "--plugin", "a.so", "--plugin=b.so", "--node_name",
+                         "beta", NULL),
                  SHOAL_CONFIG_RUN, "%s", s_error);
     cr_assert_eq(s_config.max_resident, 10);
     cr_assert_eq(s_config.durability, SHOAL_DURABILITY_FAST);
@@ -267,16 +269,14 @@ Test(config, parse_help_prints_every_setting)
                  SHOAL_CONFIG_HELP);
     cr_assert_not_null(help);
     cr_assert(strstr(help, "usage: shoald"), "%s", help);
-    const char *flags[] = {"--node-name",      "--endpoint",
-                           "--status-endpoint", "--data-dir",
-                           "--plugin",          "--shards",
-                           "--workers",         "--durability",
-                           "--snapshot-every",  "--passivate-idle-ms",
-                           "--max-resident",    "--inbox-capacity",
-                           "--stash-capacity",  "--journal-queue",
-                           "--max-batch",       "--dedup-window",
-                           "--max-payload",     "--checkpoint-ms",
-                           "--log-level",       "--config"};
+    const char *flags[] = {
+        "--node-name",         "--endpoint",      "--status-endpoint",
+        "--data-dir",          "--plugin",        "--shards",
+        "--workers",           "--durability",    "--snapshot-every",
+        "--passivate-idle-ms", "--max-resident",  "--inbox-capacity",
+        "--stash-capacity",    "--journal-queue", "--max-batch",
+        "--dedup-window",      "--max-payload",   "--checkpoint-ms",
+        "--log-level",         "--config"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_assert(strstr(help, flags[i]), "help lacks %s", flags[i]);
     cr_assert(strstr(help, "[100000]"), "help lacks the defaults");
@@ -322,14 +322,13 @@ Test(config, parse_refuses_a_bare_argument)
  * The config file
  */
 
-static const char *const s_file_text =
-    "#   shoal node settings\n"
-    "shoald\n"
-    "    node_name = \"gamma\"\n"
-    "    max_resident = 500\n"
-    "    durability = fast\n"
-    "    plugin = \"from-file.so\"\n"
-    "    shards = 32\n";
+static const char *const s_file_text = "#   shoal node settings\n"
+                                       "shoald\n"
+                                       "    node_name = \"gamma\"\n"
+                                       "    max_resident = 500\n"
+                                       "    durability = fast\n"
+                                       "    plugin = \"from-file.so\"\n"
+                                       "    shards = 32\n";
 
 Test(config, load_file_applies_the_shoald_section)
 {
@@ -365,8 +364,7 @@ Test(config, flags_override_the_file)
 
     char *option = NULL;
     cr_assert_geq(asprintf(&option, "--config=%s", path), 0);
-    cr_assert_eq(s_parse(NULL, option, NULL), SHOAL_CONFIG_RUN, "%s",
-                 s_error);
+    cr_assert_eq(s_parse(NULL, option, NULL), SHOAL_CONFIG_RUN, "%s", s_error);
     cr_assert_eq(s_config.max_resident, 500);
     free(option);
     free(path);

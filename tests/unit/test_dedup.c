@@ -51,15 +51,14 @@ static void s_assert_remembered(const shoal_dedup_t *window, const char *id,
     cr_assert_eq(record.first_seq, 10 * (uint64_t)n, "%s: first_seq", id);
     cr_assert_eq(record.event_count, (uint32_t)n, "%s: event_count", id);
     cr_assert_eq(record.reply_size, strlen(reply), "%s: reply size", id);
-    cr_assert_eq(memcmp(record.reply, reply, record.reply_size), 0,
-                 "%s: reply", id);
+    cr_assert_eq(memcmp(record.reply, reply, record.reply_size), 0, "%s: reply",
+                 id);
 }
 
 static void s_assert_forgotten(const shoal_dedup_t *window, const char *id)
 {
     shoal_dedup_record_t record;
-    cr_assert_not(shoal_dedup_lookup(window, id, &record), "%s remembered",
-                  id);
+    cr_assert_not(shoal_dedup_lookup(window, id, &record), "%s remembered", id);
 }
 
 /* Returns the encoding of window (malloc'd). */
@@ -93,7 +92,7 @@ Test(dedup, remembers_the_outcome_of_each_id)
     s_assert_remembered(s_window, "c1", 1);
     s_assert_remembered(s_window, "c2", 2);
     s_assert_forgotten(s_window, "c3");
-    s_assert_forgotten(s_window, "c");  /* a prefix of an id */
+    s_assert_forgotten(s_window, "c");   /* a prefix of an id */
     s_assert_forgotten(s_window, "c12"); /* an id extended */
 }
 
@@ -102,9 +101,8 @@ Test(dedup, copies_the_id_and_the_reply)
     s_window = shoal_dedup_new(2);
     char id[] = "c1";
     char reply[] = "abc";
-    shoal_dedup_record_t record = {.outcome = SHOAL_OUTCOME_ACCEPTED,
-                                   .reply = reply,
-                                   .reply_size = 3};
+    shoal_dedup_record_t record = {
+        .outcome = SHOAL_OUTCOME_ACCEPTED, .reply = reply, .reply_size = 3};
     cr_assert_eq(shoal_dedup_remember(s_window, id, &record), 0);
     id[1] = '9';
     reply[0] = 'X';
@@ -117,9 +115,8 @@ Test(dedup, copies_the_id_and_the_reply)
 Test(dedup, remembers_an_empty_reply)
 {
     s_window = shoal_dedup_new(2);
-    shoal_dedup_record_t record = {.outcome = SHOAL_OUTCOME_ACCEPTED,
-                                   .first_seq = 0,
-                                   .event_count = 0};
+    shoal_dedup_record_t record = {
+        .outcome = SHOAL_OUTCOME_ACCEPTED, .first_seq = 0, .event_count = 0};
     cr_assert_eq(shoal_dedup_remember(s_window, "noop", &record), 0);
     shoal_dedup_record_t found;
     cr_assert(shoal_dedup_lookup(s_window, "noop", &found));
@@ -292,10 +289,10 @@ Test(dedup, decode_refuses_garbage_without_crashing)
     static const unsigned char empty_id[19] = {0};
     cr_assert_eq(shoal_dedup_decode(s_window, empty_id, sizeof empty_id), -1);
     /* An outcome that does not exist. */
-    static const unsigned char bad_outcome[] = {
-        1, 0, 'x', 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    cr_assert_eq(
-        shoal_dedup_decode(s_window, bad_outcome, sizeof bad_outcome), -1);
+    static const unsigned char bad_outcome[] = {1, 0, 'x', 7, 0, 0, 0, 0, 0, 0,
+                                                0, 0, 0,   0, 0, 0, 0, 0, 0, 0};
+    cr_assert_eq(shoal_dedup_decode(s_window, bad_outcome, sizeof bad_outcome),
+                 -1);
     /* A reply length past the end. */
     static const unsigned char long_reply[] = {
         1, 0, 'x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};

@@ -71,8 +71,8 @@ Test(effect, emit_packs_each_event_with_its_length)
 
     size_t size;
     const uint8_t *events = shoal__effect_events(s_effect, &size);
-    static const uint8_t expected[] = {3, 0, 0, 0, 'a', 'b', 'c', 0, 0,
-                                       0, 0, 3, 0, 0, 0, 0, 0xff, 0};
+    static const uint8_t expected[] = {3, 0, 0, 0, 'a', 'b', 'c', 0,    0,
+                                       0, 0, 3, 0, 0,   0,   0,   0xff, 0};
     cr_assert_eq(size, sizeof expected);
     cr_assert_eq(memcmp(events, expected, size), 0);
 }
@@ -225,8 +225,8 @@ Test(effect, destroy_is_null_safe)
 
 Test(effect, events_next_walks_every_event_then_stops)
 {
-    static const uint8_t buffer[] = {2, 0, 0, 0, 'h', 'i', 0, 0, 0, 0,
-                                     1, 0, 0, 0, '!'};
+    static const uint8_t buffer[] = {2, 0, 0, 0, 'h', 'i', 0,  0,
+                                     0, 0, 1, 0, 0,   0,   '!'};
     size_t offset = 0, size;
     const void *event;
     cr_assert_eq(
@@ -353,8 +353,8 @@ Test(effect, different_command_ids_and_draws_give_different_ids)
     s_draw("counter/e1", 1, NULL, 1, ids[5]);    /* ... later sequence */
     for (int i = 0; i < 6; i++)
         for (int j = i + 1; j < 6; j++)
-            cr_assert_str_neq(ids[i], ids[j], "ids %d and %d are both %s", i,
-                              j, ids[i]);
+            cr_assert_str_neq(ids[i], ids[j], "ids %d and %d are both %s", i, j,
+                              ids[i]);
 }
 
 Test(effect, without_command_id_ids_follow_entity_and_sequence)

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char *s_dir;
 static char *s_path; /* s_dir/journal.db, not created by the setup */
@@ -91,8 +93,7 @@ static int64_t s_append(shoal_journal_t *journal, shoal_journal_entry_t entry)
 {
     char *error = NULL;
     cr_assert_eq(shoal_journal_begin(journal, &error), 0, "%s", error);
-    cr_assert_eq(shoal_journal_append(journal, &entry, &error), 0, "%s",
-                 error);
+    cr_assert_eq(shoal_journal_append(journal, &entry, &error), 0, "%s", error);
     cr_assert_eq(shoal_journal_commit(journal, &error), 0, "%s", error);
     cr_assert_gt(entry.pos, 0);
     return entry.pos;
@@ -123,6 +124,23 @@ static int64_t s_sql_int(const char *sql)
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return value;
+}
+
+/* Returns the journal mode of s_path ("delete", "wal", ...), as a plain
+ * connection sees it, in buffer. */
+static const char *s_journal_mode(char *buffer, size_t size)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    cr_assert_eq(sqlite3_open_v2(s_path, &db, SQLITE_OPEN_READONLY, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
+    snprintf(buffer, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return buffer;
 }
 
 static bool s_exists(const char *path)
@@ -183,6 +201,8 @@ Test(journal, open_creates_the_file_with_the_current_schema)
     cr_assert(s_exists(s_path));
     cr_assert_eq(s_sql_int("PRAGMA user_version"),
                  SHOAL_JOURNAL_SCHEMA_VERSION);
+    char mode[16];
+    cr_assert_str_eq(s_journal_mode(mode, sizeof mode), "wal");
     cr_assert_eq(s_sql_int("SELECT count(*) FROM sqlite_master WHERE type ="
                            " 'table' AND name IN ('journal', 'snapshots',"
                            " 'heads', 'meta')"),
@@ -223,6 +243,9 @@ Test(journal, refuses_a_journal_of_a_newer_schema_version)
         free(error);
     }
     cr_assert_eq(s_sql_int("PRAGMA user_version"), 2, "version was changed");
+    char mode[16];
+    cr_assert_str_eq(s_journal_mode(mode, sizeof mode), "delete",
+                     "the refused file was switched to another journal mode");
 }
 
 Test(journal, refuses_a_sqlite_file_with_foreign_tables)
@@ -241,6 +264,9 @@ Test(journal, refuses_a_sqlite_file_with_foreign_tables)
                            " 'journal'"),
                  0);
     cr_assert_eq(s_sql_int("SELECT count(*) FROM customers"), 1);
+    char mode[16];
+    cr_assert_str_eq(s_journal_mode(mode, sizeof mode), "delete",
+                     "the refused file was switched to another journal mode");
 }
 
 Test(journal, refuses_a_file_that_is_not_sqlite_and_leaves_it_alone)
@@ -281,12 +307,12 @@ Test(journal, reopening_preserves_entries_snapshots_and_heads)
     int64_t second =
         s_append(journal, s_entry("counter/a", first, 2, "yz", NULL));
     char *error = NULL;
-    shoal_snapshot_t snapshot = {.seq = 1, .pos = first, .state = "S",
-                                 .state_size = 1};
+    shoal_snapshot_t snapshot = {
+        .seq = 1, .pos = first, .state = "S", .state_size = 1};
     cr_assert_eq(shoal_journal_begin(journal, &error), 0);
-    cr_assert_eq(shoal_journal_save_snapshot(journal, "counter/a", &snapshot,
-                                             &error),
-                 0, "%s", error);
+    cr_assert_eq(
+        shoal_journal_save_snapshot(journal, "counter/a", &snapshot, &error), 0,
+        "%s", error);
     cr_assert_eq(shoal_journal_commit(journal, &error), 0);
     shoal_journal_close(&journal);
 
@@ -300,9 +326,8 @@ Test(journal, reopening_preserves_entries_snapshots_and_heads)
     shoal_journal_entry_clear(&entry);
 
     shoal_snapshot_t read;
-    cr_assert_eq(shoal_journal_read_snapshot(journal, "counter/a", &read,
-                                             &error),
-                 1);
+    cr_assert_eq(
+        shoal_journal_read_snapshot(journal, "counter/a", &read, &error), 1);
     cr_assert_eq(read.pos, first);
     shoal_snapshot_clear(&read);
 
@@ -353,8 +378,8 @@ Test(journal, append_sets_increasing_positions_from_one)
 Test(journal, read_entry_returns_every_field_as_appended)
 {
     shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
-    static const unsigned char events[] = {3, 0, 0, 0, 'a', 0, 'b',
-                                           1, 0, 0, 0, 0xff};
+    static const unsigned char events[] = {3,   0, 0, 0, 'a', 0,
+                                           'b', 1, 0, 0, 0,   0xff};
     static const unsigned char reply[] = {'n', 0, 'o'};
     shoal_journal_entry_t entry = {
         .shard = 4242,
@@ -374,8 +399,8 @@ Test(journal, read_entry_returns_every_field_as_appended)
 
     shoal_journal_entry_t read;
     char *error = NULL;
-    cr_assert_eq(shoal_journal_read_entry(journal, pos, &read, &error), 1,
-                 "%s", error);
+    cr_assert_eq(shoal_journal_read_entry(journal, pos, &read, &error), 1, "%s",
+                 error);
     cr_assert_eq(read.pos, pos);
     cr_assert_eq(read.shard, 4242);
     cr_assert_str_eq(read.entity, "account/acc-1");
@@ -450,11 +475,11 @@ Test(journal, rollback_discards_the_appends_of_the_transaction)
     cr_assert_eq(shoal_journal_begin(journal, &error), 0);
     shoal_journal_entry_t entry = s_entry("counter/a", kept, 2, "f", NULL);
     cr_assert_eq(shoal_journal_append(journal, &entry, &error), 0);
-    shoal_snapshot_t snapshot = {.seq = 2, .pos = entry.pos, .state = "s",
-                                 .state_size = 1};
-    cr_assert_eq(shoal_journal_save_snapshot(journal, "counter/a", &snapshot,
-                                             &error),
-                 0);
+    shoal_snapshot_t snapshot = {
+        .seq = 2, .pos = entry.pos, .state = "s", .state_size = 1};
+    cr_assert_eq(
+        shoal_journal_save_snapshot(journal, "counter/a", &snapshot, &error),
+        0);
     shoal_journal_rollback(journal);
     shoal_journal_rollback(journal); /* no transaction: nothing happens */
 
@@ -494,9 +519,8 @@ Test(journal, snapshot_is_saved_read_and_replaced)
     shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
     char *error = NULL;
     shoal_snapshot_t none;
-    cr_assert_eq(shoal_journal_read_snapshot(journal, "counter/a", &none,
-                                             &error),
-                 0);
+    cr_assert_eq(
+        shoal_journal_read_snapshot(journal, "counter/a", &none, &error), 0);
 
     static const unsigned char state[] = {0, 1, 2, 0, 3};
     shoal_snapshot_t snapshot = {.seq = 10,
@@ -506,15 +530,14 @@ Test(journal, snapshot_is_saved_read_and_replaced)
                                  .dedup = "DEDUP",
                                  .dedup_size = 5};
     cr_assert_eq(shoal_journal_begin(journal, &error), 0);
-    cr_assert_eq(shoal_journal_save_snapshot(journal, "counter/a", &snapshot,
-                                             &error),
-                 0, "%s", error);
+    cr_assert_eq(
+        shoal_journal_save_snapshot(journal, "counter/a", &snapshot, &error), 0,
+        "%s", error);
     cr_assert_eq(shoal_journal_commit(journal, &error), 0);
 
     shoal_snapshot_t read;
-    cr_assert_eq(shoal_journal_read_snapshot(journal, "counter/a", &read,
-                                             &error),
-                 1);
+    cr_assert_eq(
+        shoal_journal_read_snapshot(journal, "counter/a", &read, &error), 1);
     cr_assert_eq(read.seq, 10);
     cr_assert_eq(read.pos, 7);
     cr_assert_eq(read.state_size, sizeof state);
@@ -525,9 +548,8 @@ Test(journal, snapshot_is_saved_read_and_replaced)
     cr_assert_null(read.state);
 
     /* Another entity has none. */
-    cr_assert_eq(shoal_journal_read_snapshot(journal, "counter/b", &read,
-                                             &error),
-                 0);
+    cr_assert_eq(
+        shoal_journal_read_snapshot(journal, "counter/b", &read, &error), 0);
 
     /* A later snapshot replaces the first; no dedup reads back empty. */
     shoal_snapshot_t newer = {
@@ -536,9 +558,8 @@ Test(journal, snapshot_is_saved_read_and_replaced)
     cr_assert_eq(
         shoal_journal_save_snapshot(journal, "counter/a", &newer, &error), 0);
     cr_assert_eq(shoal_journal_commit(journal, &error), 0);
-    cr_assert_eq(shoal_journal_read_snapshot(journal, "counter/a", &read,
-                                             &error),
-                 1);
+    cr_assert_eq(
+        shoal_journal_read_snapshot(journal, "counter/a", &read, &error), 1);
     cr_assert_eq(read.seq, 20);
     cr_assert_eq(read.pos, 15);
     cr_assert_eq(read.state_size, 3);
@@ -575,7 +596,8 @@ Test(journal, load_heads_without_a_checkpoint_scans_every_entry)
     shoal_journal_close(&journal);
 }
 
-Test(journal, load_heads_reads_the_saved_heads_then_the_tail_after_the_checkpoint)
+Test(journal,
+     load_heads_reads_the_saved_heads_then_the_tail_after_the_checkpoint)
 {
     shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
     int64_t a1 = s_append(journal, s_entry("counter/a", 0, 1, "e", NULL));
@@ -585,14 +607,14 @@ Test(journal, load_heads_reads_the_saved_heads_then_the_tail_after_the_checkpoin
     /* Heads saved up to a2, with totals that are not the real ones, so
      * that the result shows they were taken from the checkpoint. */
     char *error = NULL;
-    shoal_journal_totals_t saved = {.entries = 100, .events = 200,
-                                    .bytes = 3000};
+    shoal_journal_totals_t saved = {
+        .entries = 100, .events = 200, .bytes = 3000};
     cr_assert_eq(shoal_journal_begin(journal, &error), 0);
     cr_assert_eq(shoal_journal_save_head(journal, "counter/a", a2, &error), 0,
                  "%s", error);
     cr_assert_eq(shoal_journal_save_head(journal, "counter/b", b1, &error), 0);
-    cr_assert_eq(shoal_journal_save_checkpoint(journal, a2, &saved, &error),
-                 0, "%s", error);
+    cr_assert_eq(shoal_journal_save_checkpoint(journal, a2, &saved, &error), 0,
+                 "%s", error);
     cr_assert_eq(shoal_journal_commit(journal, &error), 0);
 
     /* The tail: a new entity and a newer head for a. */
@@ -643,8 +665,7 @@ Test(journal, save_head_replaces_the_saved_head_of_an_entity)
     cr_assert_eq(shoal_journal_begin(journal, &error), 0);
     cr_assert_eq(shoal_journal_save_head(journal, "counter/a", 1, &error), 0);
     cr_assert_eq(shoal_journal_save_head(journal, "counter/a", 5, &error), 0);
-    cr_assert_eq(shoal_journal_save_checkpoint(journal, 0, &totals, &error),
-                 0);
+    cr_assert_eq(shoal_journal_save_checkpoint(journal, 0, &totals, &error), 0);
     cr_assert_eq(shoal_journal_commit(journal, &error), 0);
 
     s_visits_t visits;
@@ -662,8 +683,7 @@ Test(journal, save_head_replaces_the_saved_head_of_an_entity)
 Test(journal, read_only_handle_never_creates_a_missing_file)
 {
     char *error = s_open_refused(true);
-    cr_assert(strstr(error, s_path), "error does not name the file: %s",
-              error);
+    cr_assert(strstr(error, s_path), "error does not name the file: %s", error);
     free(error);
     cr_assert_not(s_exists(s_path), "the read-only open created the file");
 }
@@ -677,8 +697,8 @@ Test(journal, read_only_handle_reads_what_the_writer_committed)
     shoal_journal_t *reader = s_open(SHOAL_DURABILITY_FULL, true);
     shoal_journal_entry_t read;
     char *error = NULL;
-    cr_assert_eq(shoal_journal_read_entry(reader, pos, &read, &error), 1,
-                 "%s", error);
+    cr_assert_eq(shoal_journal_read_entry(reader, pos, &read, &error), 1, "%s",
+                 error);
     cr_assert_str_eq(read.command_id, "c1");
     shoal_journal_entry_clear(&read);
 
@@ -709,14 +729,25 @@ Test(journal, read_only_handle_refuses_an_unmigrated_file)
 }
 
 /* Beginning a write on a read-only handle is a programming error. */
-Test(journal, read_only_handle_cannot_begin_a_write, .signal = SIGABRT)
+Test(journal, read_only_handle_cannot_begin_a_write)
 {
     shoal_journal_t *writer = s_open(SHOAL_DURABILITY_FULL, false);
     shoal_journal_close(&writer);
-    shoal_journal_t *reader = s_open(SHOAL_DURABILITY_FULL, true);
-    char *error = NULL;
-    shoal_journal_begin(reader, &error);
-    shoal_journal_close(&reader); /* not reached */
+    /* In a child, so that this test's teardown still runs. */
+    fflush(NULL);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        signal(SIGABRT, SIG_DFL);
+        shoal_journal_t *reader = s_open(SHOAL_DURABILITY_FULL, true);
+        char *error = NULL;
+        shoal_journal_begin(reader, &error);
+        _exit(0); /* not reached when the handle refuses */
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+              "begin on a read-only handle did not abort (status %d)", status);
 }
 
 Test(journal, fast_durability_writes_and_reads_back)

@@ -238,8 +238,8 @@ Test(plugins, name_is_valid_only_for_1_to_max_of_the_allowed_characters)
     cr_assert_not(shoal_name_is_valid("", 0, 64));
     cr_assert_not(shoal_name_is_valid(NULL, 3, 64));
     cr_assert_not(shoal_name_is_valid("ab", 2, 1), "longer than max");
-    const char *bad[] = {"a/b", "a.b", "a b", "caf\xc3\xa9", "a\tb", "a:b",
-                         "a@b", "\x7f"};
+    const char *bad[] = {"a/b",  "a.b", "a b", "caf\xc3\xa9",
+                         "a\tb", "a:b", "a@b", "\x7f"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_not(shoal_name_is_valid(bad[i], strlen(bad[i]), 64),
                       "'%s' accepted", bad[i]);

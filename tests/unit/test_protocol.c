@@ -45,20 +45,22 @@ static char *s_repeat(char c, size_t size)
     return text;
 }
 
-/* Parses message (which it destroys after copying what the checks need:
- * the result's pointers must not be used past this call except route's
- * request id, copied into s_request_id). */
+/* The request id the last s_parse left in its route, copied, and whether
+ * it left one at all. */
 static char s_request_id[SHOAL_REQUEST_ID_MAX + 1];
 static bool s_has_request_id;
+
+/* Parses message and destroys it. The pointers into the message (payload,
+ * request id) are cleared in the result; the request id is copied into
+ * s_request_id first. */
 static s_parse_t s_parse(zmsg_t *message)
 {
     s_parse_t parse;
     memset(&parse, 0, sizeof parse);
     memset(&parse.route, 0xab, sizeof parse.route);
-    parse.rc = shoal_protocol_parse_client(message, MAX_PAYLOAD,
-                                           &parse.request, &parse.route,
-                                           &parse.code, parse.text,
-                                           sizeof parse.text);
+    parse.rc = shoal_protocol_parse_client(message, MAX_PAYLOAD, &parse.request,
+                                           &parse.route, &parse.code,
+                                           parse.text, sizeof parse.text);
     s_has_request_id = parse.route.request_id != NULL;
     memset(s_request_id, 0, sizeof s_request_id);
     if (s_has_request_id) {
@@ -77,8 +79,7 @@ static void s_assert_malformed(const s_parse_t *parse, const char *about)
 {
     cr_assert_eq(parse->rc, -1, "accepted; expected malformed (%s)", about);
     cr_assert_not_null(parse->code);
-    cr_assert_str_eq(parse->code, "malformed", "(%s): %s", about,
-                     parse->text);
+    cr_assert_str_eq(parse->code, "malformed", "(%s): %s", about, parse->text);
     cr_assert(strstr(parse->text, about), "'%s' does not mention '%s'",
               parse->text, about);
 }
@@ -282,8 +283,7 @@ Test(protocol, refuses_another_version_but_keeps_the_request_id)
 {
     const char *versions[] = {"SHOAL/2", "SHOAL/10", "shoal/1", "", "SHOAL/1 "};
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
-        s_parse_t parse =
-            s_parse(s_message(versions[i], "r9", "PING", NULL));
+        s_parse_t parse = s_parse(s_message(versions[i], "r9", "PING", NULL));
         cr_assert_eq(parse.rc, -1, "version '%s' accepted", versions[i]);
         cr_assert_str_eq(parse.code, "unsupported_version");
         cr_assert(strstr(parse.text, "SHOAL/1"), "%s", parse.text);
@@ -351,7 +351,7 @@ Test(protocol, refuses_a_send_with_missing_or_extra_frames)
 Test(protocol, refuses_a_bad_type_name)
 {
     char *long_name = s_repeat('t', SHOAL_TYPE_NAME_MAX + 1);
-    const char *bad[] = {"", "coun ter", "counter/x", "caf\xc3\xa9",
+    const char *bad[] = {"",    "coun ter", "counter/x", "caf\xc3\xa9",
                          "a.b", long_name};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_parse_t parse = s_parse(s_send(bad[i], "e1", "Inc", "", NULL));
@@ -495,9 +495,8 @@ Test(protocol, route_round_trips_through_its_encoding)
 
 Test(protocol, status_route_with_nothing_optional_round_trips)
 {
-    shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS,
-                           .identity = "x",
-                           .identity_size = 1};
+    shoal_route_t route = {
+        .kind = SHOAL_ROUTE_STATUS, .identity = "x", .identity_size = 1};
     uint8_t buffer[SHOAL_ROUTE_MAX];
     size_t size = shoal_route_encode(&route, buffer);
     shoal_route_t decoded;
@@ -560,13 +559,12 @@ Test(protocol, route_decode_refuses_garbage)
 
     /* Lengths past the end. */
     uint8_t long_identity[] = {1, 0, 200, 'p', 0};
-    cr_assert_eq(shoal_route_decode(long_identity, sizeof long_identity,
-                                    &decoded),
-                 -1);
+    cr_assert_eq(
+        shoal_route_decode(long_identity, sizeof long_identity, &decoded), -1);
     uint8_t long_request_id[] = {1, 0, 1, 'p', 9, 'r'};
-    cr_assert_eq(shoal_route_decode(long_request_id, sizeof long_request_id,
-                                    &decoded),
-                 -1);
+    cr_assert_eq(
+        shoal_route_decode(long_request_id, sizeof long_request_id, &decoded),
+        -1);
 }
 
 /* ---------------------------------------------------------------------
@@ -707,12 +705,10 @@ Test(protocol, pong_has_no_further_frames)
 
 Test(protocol, status_replies_are_ok_or_error_and_one_frame)
 {
-    shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS,
-                           .identity = "ops",
-                           .identity_size = 3};
-    shoal_answer_t answer = {.kind = SHOAL_ANSWER_QUERY,
-                             .body = "{\"value\":3}",
-                             .body_size = 11};
+    shoal_route_t route = {
+        .kind = SHOAL_ROUTE_STATUS, .identity = "ops", .identity_size = 3};
+    shoal_answer_t answer = {
+        .kind = SHOAL_ANSWER_QUERY, .body = "{\"value\":3}", .body_size = 11};
     zmsg_t *reply = shoal_protocol_reply(&route, &answer);
     s_assert_frames(reply, "ops", "OK", "{\"value\":3}", NULL);
     zmsg_destroy(&reply);
@@ -738,9 +734,8 @@ Test(protocol, reply_keeps_binary_identity_and_body)
     shoal_route_t route = s_client_route;
     route.identity = identity;
     route.identity_size = sizeof identity;
-    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
-                             .body = body,
-                             .body_size = sizeof body};
+    shoal_answer_t answer = {
+        .kind = SHOAL_ANSWER_ACCEPTED, .body = body, .body_size = sizeof body};
     zmsg_t *reply = shoal_protocol_reply(&route, &answer);
     zframe_t *first = zmsg_first(reply);
     cr_assert_eq(zframe_size(first), sizeof identity);

@@ -1,0 +1,56 @@
+/*
+ * actors/keymap.h - a compact hash map from string keys to 64-bit values,
+ * for the tables that hold one entry per entity (the resident entities,
+ * the journal heads of passivated ones), where a general-purpose hash
+ * table's per-entry allocation would cost more than the entity itself.
+ *
+ * Open addressing with linear probing and backward-shift deletion: one
+ * 16-byte slot per entry, no allocation per entry beyond the key when the
+ * map owns its keys. Keys are NUL-terminated strings.
+ */
+#ifndef SHOAL_ACTORS_KEYMAP_H
+#define SHOAL_ACTORS_KEYMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct shoal_keymap shoal_keymap_t;
+
+/* Creates an empty map. When owns_keys, the map copies each key it stores
+ * and frees it on removal; otherwise keys are borrowed and must stay valid
+ * and unchanged while stored. Returns NULL when out of memory. */
+shoal_keymap_t *shoal_keymap_new(bool owns_keys);
+
+/* Frees the map (and its keys when it owns them); sets *self_p to NULL.
+ * NULL-safe. */
+void shoal_keymap_destroy(shoal_keymap_t **self_p);
+
+/* Stores value under key, replacing any value there. Returns 0, or -1
+ * when out of memory (the map is then unchanged). */
+int shoal_keymap_put(shoal_keymap_t *self, const char *key, uint64_t value);
+
+/* Looks key up. Returns true and sets *value when present. value may be
+ * NULL. */
+bool shoal_keymap_get(const shoal_keymap_t *self, const char *key,
+                      uint64_t *value);
+
+/* Removes key. Returns true and sets *value (may be NULL) when it was
+ * present. */
+bool shoal_keymap_remove(shoal_keymap_t *self, const char *key,
+                         uint64_t *value);
+
+/* Number of entries. */
+size_t shoal_keymap_size(const shoal_keymap_t *self);
+
+/* Bytes the map itself holds (slots and owned keys), for the status. */
+size_t shoal_keymap_bytes(const shoal_keymap_t *self);
+
+/* Calls visit(key, value, arg) for every entry, in no order. The map must
+ * not change during the walk. */
+void shoal_keymap_each(const shoal_keymap_t *self,
+                       void (*visit)(const char *key, uint64_t value,
+                                     void *arg),
+                       void *arg);
+
+#endif
