@@ -13,16 +13,25 @@
 #include "actors/entities.h"
 #include "actors/effect.h"
 #include "actors/entity.h"
+#include "actors/keymap.h"
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct shoal_entities {
     shoal_entities_host_t host;
     shoal_entities_config_t config;
-    zhashx_t *resident; /* key -> shoal_entity_t*, owned by this table */
-    zhashx_t *heads;    /* key -> journal pos of its last entry */
+    /* key -> shoal_entity_t*, keys borrowed from the entities, which the
+     * least-recently-used list owns. */
+    shoal_keymap_t *resident;
+    /* key -> journal pos of the last entry, for the entities of this
+     * worker's shards that have a journal and are not in memory (or are
+     * still recovering). A resident entity keeps its head itself. */
+    shoal_keymap_t *heads;
+    size_t recovering; /* resident, waiting for their recovery */
+    size_t fresh;      /* resident, with no journal yet */
     shoal_entity_t *oldest, *newest;
     size_t stashed;
     size_t pending;
@@ -33,7 +42,7 @@ struct shoal_entities {
 
 shoal_entities_t *shoal_entities_new(const shoal_entities_host_t *host,
                                      const shoal_entities_config_t *config,
-                                     zhashx_t **heads_p)
+                                     shoal_keymap_t **heads_p)
 {
     assert(host && config && heads_p && *heads_p);
     assert(config->stash_capacity >= 1 && config->max_resident >= 1);
@@ -42,7 +51,11 @@ shoal_entities_t *shoal_entities_new(const shoal_entities_host_t *host,
         return NULL;
     self->host = *host;
     self->config = *config;
-    self->resident = zhashx_new();
+    self->resident = shoal_keymap_new(false);
+    if (!self->resident) {
+        free(self);
+        return NULL;
+    }
     self->effect = shoal__effect_new();
     self->heads = *heads_p;
     *heads_p = NULL;
@@ -106,14 +119,28 @@ static void s_touch(shoal_entities_t *self, shoal_entity_t *entity)
     entity->last_used_ms = self->host.now_ms(self->host.arg);
 }
 
-/* Removes an entity from memory. Its journal head stays in the
- * directory, so a later request recovers it. */
-static void s_remove(shoal_entities_t *self, shoal_entity_t *entity)
+/* Frees an entity and forgets it is resident. */
+static void s_drop(shoal_entities_t *self, shoal_entity_t *entity)
 {
     assert(!entity->in_flight && !entity->stash_head);
+    if (entity->head_pos == 0 && entity->phase != SHOAL_ENTITY_RECOVERING)
+        self->fresh--;
     s_lru_unlink(self, entity);
-    zhashx_delete(self->resident, entity->key);
+    shoal_keymap_remove(self->resident, entity->key, NULL);
     shoal_entity_destroy(&entity);
+}
+
+/* Passivates an entity: its journal head goes back to the directory, so
+ * a later request recovers it. Returns false when the directory cannot
+ * take the head (out of memory): the entity then stays. */
+static bool s_passivate(shoal_entities_t *self, shoal_entity_t *entity)
+{
+    if (entity->head_pos && shoal_keymap_put(self->heads, entity->key,
+                                             (uint64_t)entity->head_pos) < 0)
+        return false;
+    s_drop(self, entity);
+    self->counters.passivations++;
+    return true;
 }
 
 /* True when an entity can leave memory now. */
@@ -129,11 +156,8 @@ static bool s_evict_one(shoal_entities_t *self)
 {
     for (shoal_entity_t *entity = self->oldest; entity;
          entity = entity->newer) {
-        if (s_can_passivate(entity)) {
-            s_remove(self, entity);
-            self->counters.passivations++;
+        if (s_can_passivate(entity) && s_passivate(self, entity))
             return true;
-        }
     }
     return false;
 }
@@ -147,10 +171,8 @@ void shoal_entities_sweep(shoal_entities_t *self)
     while (entity &&
            now - entity->last_used_ms >= self->config.passivate_idle_ms) {
         shoal_entity_t *newer = entity->newer;
-        if (s_can_passivate(entity)) {
-            s_remove(self, entity);
-            self->counters.passivations++;
-        }
+        if (s_can_passivate(entity))
+            s_passivate(self, entity);
         entity = newer;
     }
 }
@@ -262,7 +284,7 @@ static void s_run_command(shoal_entities_t *self, shoal_entity_t *entity,
     }
     shoal_ctx_t ctx;
     shoal__ctx_init(&ctx, self->host.now_ms(self->host.arg), entity->key,
-                    entity->id, entity->seq, request->command_id);
+                    shoal_entity_id(entity), entity->seq, request->command_id);
     shoal_command_t command = {.name = request->command_name,
                                .payload = request->payload,
                                .payload_size = request->payload_size};
@@ -316,7 +338,7 @@ static void s_stash(shoal_entities_t *self, shoal_entity_t *entity,
     if (entity->stash_count >= self->config.stash_capacity) {
         char message[96];
         snprintf(message, sizeof message,
-                 "stash of %.40s is full (%zu requests waiting)", entity->key,
+                 "stash of %.40s is full (%u requests waiting)", entity->key,
                  entity->stash_count);
         s_answer_error(self, request, "busy", message);
         return;
@@ -349,7 +371,7 @@ static void s_query_unknown(shoal_entities_t *self, shoal_request_t *request)
 static shoal_entity_t *s_activate(shoal_entities_t *self,
                                   shoal_request_t *request, int64_t head)
 {
-    if (zhashx_size(self->resident) >= self->config.max_resident &&
+    if (shoal_keymap_size(self->resident) >= self->config.max_resident &&
         !s_evict_one(self)) {
         s_answer_error(self, request, "busy",
                        "resident entity cap reached and every entity is busy");
@@ -357,31 +379,35 @@ static shoal_entity_t *s_activate(shoal_entities_t *self,
     }
     shoal_entity_t *entity =
         shoal_entity_new(request->type, request->shard, request->key);
-    if (!entity) {
+    if (!entity || shoal_keymap_put(self->resident, entity->key,
+                                    (uint64_t)(uintptr_t)entity) < 0) {
+        shoal_entity_destroy(&entity);
         s_answer_error(self, request, "internal", "out of memory");
         return NULL;
     }
     if (head == 0) {
         if (shoal_entity_start_empty(entity) < 0) {
+            shoal_keymap_remove(self->resident, entity->key, NULL);
             shoal_entity_destroy(&entity);
             s_answer_error(self, request, "internal", "state_new failed");
             return NULL;
         }
         entity->phase = SHOAL_ENTITY_READY;
-    } else {
-        shoal_recovery_t *recovery =
-            shoal_recovery_new(self->config.worker, entity, entity->key, head);
-        if (!recovery ||
-            self->host.submit_recovery(self->host.arg, recovery) < 0) {
-            shoal_recovery_destroy(&recovery);
-            shoal_entity_destroy(&entity);
-            s_answer_error(self, request, "busy", "recovery queue is full");
-            return NULL;
-        }
-        self->pending++;
-        self->counters.recoveries++;
+        self->fresh++;
+        return entity;
     }
-    zhashx_insert(self->resident, entity->key, entity);
+    shoal_recovery_t *recovery =
+        shoal_recovery_new(self->config.worker, entity, entity->key, head);
+    if (!recovery || self->host.submit_recovery(self->host.arg, recovery) < 0) {
+        shoal_recovery_destroy(&recovery);
+        shoal_keymap_remove(self->resident, entity->key, NULL);
+        shoal_entity_destroy(&entity);
+        s_answer_error(self, request, "busy", "recovery queue is full");
+        return NULL;
+    }
+    self->pending++;
+    self->recovering++;
+    self->counters.recoveries++;
     return entity;
 }
 
@@ -393,10 +419,13 @@ void shoal_entities_handle(shoal_entities_t *self, shoal_request_t **request_p)
         s_answer_error(self, request, "unavailable", "node is shutting down");
         return;
     }
-    shoal_entity_t *entity = zhashx_lookup(self->resident, request->key);
+    uint64_t found = 0;
+    shoal_keymap_get(self->resident, request->key, &found);
+    shoal_entity_t *entity = (shoal_entity_t *)(uintptr_t)found;
     if (!entity) {
-        int64_t head =
-            (int64_t)(intptr_t)zhashx_lookup(self->heads, request->key);
+        uint64_t stored = 0;
+        shoal_keymap_get(self->heads, request->key, &stored);
+        int64_t head = (int64_t)stored;
         if (head == 0 && request->kind == SHOAL_REQUEST_QUERY) {
             s_query_unknown(self, request);
             return;
@@ -439,12 +468,13 @@ static void s_complete(shoal_entities_t *self, shoal_entity_t *entity,
                        shoal_request_t *request, shoal_append_t *append)
 {
     shoal_journal_entry_t *entry = &append->entry;
+    if (entity->head_pos == 0)
+        self->fresh--; /* it has a journal from now on */
     if (shoal_entity_fold(entity, entry, self->config.dedup_window) < 0) {
         /* Defensive: the entry was encoded by this process. */
         s_answer_error(self, request, "internal", "event fold failed");
         return;
     }
-    zhashx_update(self->heads, entity->key, (void *)(intptr_t)entry->pos);
     shoal_answer_t answer = {
         .kind = entry->outcome == SHOAL_OUTCOME_REJECTED
                     ? SHOAL_ANSWER_REJECTED
@@ -501,7 +531,7 @@ static void s_recovery_failed(shoal_entities_t *self, shoal_entity_t *entity,
     snprintf(message, sizeof message, "recovery of %.200s failed: %.250s",
              entity->key, reason ? reason : "unknown error");
     s_fail_stash(self, entity, "internal", message);
-    s_remove(self, entity);
+    s_drop(self, entity); /* its head stays in the directory */
 }
 
 void shoal_entities_recovered(shoal_entities_t *self,
@@ -512,9 +542,10 @@ void shoal_entities_recovered(shoal_entities_t *self,
     assert(self->pending > 0);
     self->pending--;
     shoal_entity_t *entity = recovery->entity;
+    self->recovering--;
     if (self->stopping) {
         s_fail_stash(self, entity, "unavailable", "node is shutting down");
-        s_remove(self, entity);
+        s_drop(self, entity);
     } else if (recovery->error) {
         s_recovery_failed(self, entity, recovery->error);
     } else {
@@ -525,6 +556,7 @@ void shoal_entities_recovered(shoal_entities_t *self,
             recovery->ignore_snapshot = true;
             if (self->host.submit_recovery(self->host.arg, recovery) == 0) {
                 self->pending++;
+                self->recovering++;
                 return; /* the recovery is the reader's again */
             }
             rc = -1;
@@ -533,6 +565,8 @@ void shoal_entities_recovered(shoal_entities_t *self,
             s_recovery_failed(self, entity, error ? error : "no state");
             free(error);
         } else {
+            /* The entity keeps its head itself while resident. */
+            shoal_keymap_remove(self->heads, entity->key, NULL);
             entity->phase = SHOAL_ENTITY_READY;
             s_drain(self, entity);
         }
@@ -554,7 +588,7 @@ size_t shoal_entities_pending(const shoal_entities_t *self)
 
 size_t shoal_entities_resident(const shoal_entities_t *self)
 {
-    return zhashx_size(self->resident);
+    return shoal_keymap_size(self->resident);
 }
 
 size_t shoal_entities_stashed(const shoal_entities_t *self)
@@ -564,7 +598,8 @@ size_t shoal_entities_stashed(const shoal_entities_t *self)
 
 size_t shoal_entities_known(const shoal_entities_t *self)
 {
-    return zhashx_size(self->heads);
+    return shoal_keymap_size(self->heads) + shoal_keymap_size(self->resident) -
+           self->recovering - self->fresh;
 }
 
 const shoal_entities_counters_t *
@@ -583,11 +618,10 @@ void shoal_entities_destroy(shoal_entities_t **self_p)
         s_fail_stash(self, entity, "unavailable", "node is shutting down");
         shoal_request_destroy(&entity->in_flight);
         s_lru_unlink(self, entity);
-        zhashx_delete(self->resident, entity->key);
         shoal_entity_destroy(&entity);
     }
-    zhashx_destroy(&self->resident);
-    zhashx_destroy(&self->heads);
+    shoal_keymap_destroy(&self->resident);
+    shoal_keymap_destroy(&self->heads);
     shoal__effect_destroy(&self->effect);
     free(self);
     *self_p = NULL;

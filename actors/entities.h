@@ -11,9 +11,8 @@
 #ifndef SHOAL_ACTORS_ENTITIES_H
 #define SHOAL_ACTORS_ENTITIES_H
 
+#include "actors/keymap.h"
 #include "actors/messages.h"
-
-#include <czmq.h>
 
 typedef struct shoal_entities shoal_entities_t;
 
@@ -48,11 +47,11 @@ typedef struct {
 } shoal_entities_counters_t;
 
 /* Creates the entities of one worker. heads (entity key -> journal pos of
- * its last entry, stored as a pointer-sized integer) is taken. Returns
- * NULL when out of memory. */
+ * its last entry, for this worker's shards) is taken. Returns NULL when
+ * out of memory. */
 shoal_entities_t *shoal_entities_new(const shoal_entities_host_t *host,
                                      const shoal_entities_config_t *config,
-                                     zhashx_t **heads_p);
+                                     shoal_keymap_t **heads_p);
 
 /* Frees every entity and the directory, answering waiting requests with
  * an error, and sets *self_p to NULL. NULL-safe. */

@@ -11,13 +11,13 @@
 shoal_entity_t *shoal_entity_new(const shoal_type_t *type, uint32_t shard,
                                  const char *key)
 {
-    shoal_entity_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->key = strdup(key))) {
-        free(self);
+    size_t key_size = strlen(key) + 1;
+    shoal_entity_t *self = calloc(1, sizeof *self + key_size);
+    if (!self)
         return NULL;
-    }
+    memcpy(self->key, key, key_size);
     const char *slash = strchr(self->key, '/');
-    self->id = slash ? slash + 1 : self->key;
+    self->id_offset = slash ? (uint8_t)(slash + 1 - self->key) : 0;
     self->type = type;
     self->shard = shard;
     self->phase = SHOAL_ENTITY_RECOVERING;
@@ -32,14 +32,13 @@ void shoal_entity_destroy(shoal_entity_t **self_p)
     if (self->state)
         self->type->state_free(&self->state);
     shoal_dedup_destroy(&self->dedup);
-    free(self->key);
     free(self);
     *self_p = NULL;
 }
 
 int shoal_entity_start_empty(shoal_entity_t *self)
 {
-    self->state = self->type->state_new(self->id);
+    self->state = self->type->state_new(shoal_entity_id(self));
     return self->state ? 0 : -1;
 }
 
@@ -94,8 +93,9 @@ static bool s_restore_snapshot(shoal_entity_t *self, shoal_recovery_t *recovery,
 {
     if (!recovery->has_snapshot || !self->type->snapshot_decode)
         return false;
-    self->state = self->type->snapshot_decode(
-        self->id, recovery->snapshot.state, recovery->snapshot.state_size);
+    self->state = self->type->snapshot_decode(shoal_entity_id(self),
+                                              recovery->snapshot.state,
+                                              recovery->snapshot.state_size);
     if (!self->state)
         return false;
     self->seq = recovery->snapshot.seq;

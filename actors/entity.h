@@ -16,26 +16,33 @@ typedef enum {
     SHOAL_ENTITY_PERSISTING, /* waiting for its entry to be durable */
 } shoal_entity_phase_t;
 
+/* Laid out for size: one of these stays in memory per resident entity. */
 typedef struct shoal_entity {
-    char *key;                /* "type/id", owned */
-    const char *id;           /* the id part of key */
     const shoal_type_t *type; /* borrowed from the plugin */
-    uint32_t shard;
-    void *state;                     /* the plugin's, owned */
-    uint64_t seq;                    /* last durable event, 0 for none */
-    int64_t head_pos;                /* last journal entry, 0 for none */
-    uint64_t changes_since_snapshot; /* events; 1 per entry without */
-    shoal_entity_phase_t phase;
-    shoal_dedup_t *dedup; /* created on the first command id */
+    void *state;              /* the plugin's, owned */
+    uint64_t seq;             /* last durable event, 0 for none */
+    int64_t head_pos;         /* last journal entry, 0 for none */
+    shoal_dedup_t *dedup;     /* created on the first command id */
     /* Requests waiting for this entity, oldest first; the one whose
      * entry is being made durable is in_flight. */
     shoal_request_t *stash_head, *stash_tail;
-    size_t stash_count;
     shoal_request_t *in_flight;
     /* Least-recently-used order, for passivation. */
     struct shoal_entity *older, *newer;
     int64_t last_used_ms;
+    uint32_t changes_since_snapshot; /* events; 1 per entry without */
+    uint32_t stash_count;
+    uint32_t shard;
+    uint8_t phase;     /* shoal_entity_phase_t */
+    uint8_t id_offset; /* where the id starts in key */
+    char key[];        /* "type/id" */
 } shoal_entity_t;
+
+/* The id part of the entity's key. */
+static inline const char *shoal_entity_id(const shoal_entity_t *self)
+{
+    return self->key + self->id_offset;
+}
 
 /* Creates an entity in the RECOVERING phase with no state yet. Returns
  * NULL when out of memory. */

@@ -133,8 +133,7 @@ bool shoal_keymap_get(const shoal_keymap_t *self, const char *key,
     return true;
 }
 
-bool shoal_keymap_remove(shoal_keymap_t *self, const char *key,
-                         uint64_t *value)
+bool shoal_keymap_remove(shoal_keymap_t *self, const char *key, uint64_t *value)
 {
     s_slot_t *slot = s_find(self, key);
     if (!slot->key)
@@ -149,11 +148,10 @@ bool shoal_keymap_remove(shoal_keymap_t *self, const char *key,
      * their home slot is not between the hole and themselves. */
     size_t mask = self->capacity - 1;
     size_t hole = (size_t)(slot - self->slots);
-    for (size_t i = (hole + 1) & mask; self->slots[i].key;
-         i = (i + 1) & mask) {
+    for (size_t i = (hole + 1) & mask; self->slots[i].key; i = (i + 1) & mask) {
         size_t home = s_hash(self->slots[i].key) & mask;
-        bool movable = hole <= i ? (home <= hole || home > i)
-                                 : (home <= hole && home > i);
+        bool movable =
+            hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
         if (movable) {
             self->slots[hole] = self->slots[i];
             hole = i;

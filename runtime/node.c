@@ -4,6 +4,7 @@
  * the peers, and the orderly shutdown.
  */
 #include "runtime/node.h"
+#include "actors/keymap.h"
 #include "cluster/shard.h"
 #include "runtime/journal_threads.h"
 #include "runtime/log.h"
@@ -96,8 +97,9 @@ static int s_load_plugins(shoal_node_t *self, char **error)
 }
 
 typedef struct {
-    zhashx_t **heads;
+    shoal_keymap_t **heads;
     uint32_t shards, workers;
+    bool out_of_memory;
 } s_heads_split_t;
 
 /* Files one entity head under the worker that owns its shard. */
@@ -114,12 +116,17 @@ static void s_file_head(const char *key, int64_t pos, void *arg)
     memcpy(type, key, type_size);
     type[type_size] = '\0';
     uint32_t shard = shoal_shard_of(type, slash + 1, split->shards);
-    zhashx_update(split->heads[shard % split->workers], key,
-                  (void *)(intptr_t)pos);
+    shoal_keymap_t *heads = split->heads[shard % split->workers];
+    uint64_t known = 0;
+    if (shoal_keymap_get(heads, key, &known) && known >= (uint64_t)pos)
+        return; /* the latest entry is the head */
+    if (shoal_keymap_put(heads, key, (uint64_t)pos) < 0)
+        split->out_of_memory = true;
 }
 
 /* Opens the journal and loads the entity directory, split by worker. */
-static int s_open_journal(shoal_node_t *self, zhashx_t **heads, char **error)
+static int s_open_journal(shoal_node_t *self, shoal_keymap_t **heads,
+                          char **error)
 {
     const shoal_config_t *config = self->config;
     if (s_make_dirs(config->data_dir) < 0) {
@@ -145,9 +152,14 @@ static int s_open_journal(shoal_node_t *self, zhashx_t **heads, char **error)
                                  &self->writer_args.totals,
                                  &self->writer_args.last_pos, error) < 0)
         return -1;
+    if (split.out_of_memory) {
+        s_error(error, "%s: out of memory loading the entity directory",
+                self->journal_path);
+        return -1;
+    }
     size_t known = 0;
     for (uint32_t i = 0; i < config->workers; i++)
-        known += zhashx_size(heads[i]);
+        known += shoal_keymap_size(heads[i]);
     shoal_log(SHOAL_LOG_INFO,
               "journal %s: %zu entities, %llu events, last pos %lld "
               "(directory loaded in %lld ms)",
@@ -159,7 +171,7 @@ static int s_open_journal(shoal_node_t *self, zhashx_t **heads, char **error)
 }
 
 /* Starts the writer, the reader and the workers. */
-static void s_start_threads(shoal_node_t *self, zhashx_t **heads)
+static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
 {
     const shoal_config_t *config = self->config;
     uint32_t workers = (uint32_t)config->workers;
@@ -227,9 +239,11 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
     self->config = config;
     self->started_ms = zclock_time();
     self->rate_at_ms = zclock_mono();
-    zhashx_t **heads = calloc(config->workers, sizeof *heads);
-    for (uint32_t i = 0; i < config->workers; i++)
-        heads[i] = zhashx_new();
+    shoal_keymap_t **heads = calloc(config->workers, sizeof *heads);
+    for (uint32_t i = 0; i < config->workers; i++) {
+        heads[i] = shoal_keymap_new(true);
+        assert(heads[i]);
+    }
     bool started = s_load_plugins(self, error) == 0 &&
                    s_open_journal(self, heads, error) == 0;
     if (started) {
@@ -244,7 +258,7 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         started = self->client && self->status;
     }
     for (uint32_t i = 0; i < config->workers; i++)
-        zhashx_destroy(&heads[i]);
+        shoal_keymap_destroy(&heads[i]);
     free(heads);
     if (!started)
         shoal_node_destroy(&self);

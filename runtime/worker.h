@@ -7,6 +7,7 @@
 #ifndef SHOAL_RUNTIME_WORKER_H
 #define SHOAL_RUNTIME_WORKER_H
 
+#include "actors/keymap.h"
 #include "runtime/config.h"
 #include "runtime/stats.h"
 
@@ -18,7 +19,7 @@ typedef struct {
     const shoal_config_t *config; /* borrowed, read-only */
     shoal_worker_stats_t *stats;
     shoal_journal_stats_t *journal_stats;
-    zhashx_t *heads; /* the directory of this worker's shards; taken */
+    shoal_keymap_t *heads; /* the directory of this worker's shards; taken */
 } shoal_worker_args_t;
 
 /* The worker actor. Commands on its pipe: "STOP" starts the shutdown (the

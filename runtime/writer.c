@@ -8,6 +8,7 @@
  * previous commit is on disk.
  */
 #include "runtime/journal_threads.h"
+#include "actors/keymap.h"
 #include "actors/messages.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
@@ -18,10 +19,11 @@ typedef struct {
     shoal_writer_args_t *args;
     zsock_t *input;
     zsock_t **workers;
-    zhashx_t *dirty_heads; /* key -> pos, not yet checkpointed */
+    shoal_keymap_t *dirty_heads; /* key -> pos, not yet checkpointed */
     shoal_journal_totals_t totals;
     int64_t last_pos;
     int64_t last_checkpoint_ms;
+    bool dirty_lost; /* a head could not be kept: never checkpoint */
     shoal_append_t **batch;
 } s_writer_t;
 
@@ -62,8 +64,9 @@ static void s_account(s_writer_t *self, size_t count)
         if (append->is_snapshot)
             continue;
         shoal_journal_entry_t *entry = &append->entry;
-        zhashx_update(self->dirty_heads, append->entity_key,
-                      (void *)(intptr_t)entry->pos);
+        if (shoal_keymap_put(self->dirty_heads, append->entity_key,
+                             (uint64_t)entry->pos) < 0)
+            self->dirty_lost = true; /* the next start scans further */
         self->totals.entries++;
         self->totals.events += entry->event_count;
         self->totals.bytes += entry->events_size + entry->reply_size;
@@ -106,6 +109,29 @@ static void s_commit_batch(s_writer_t *self, size_t count)
     free(error);
 }
 
+typedef struct {
+    struct {
+        const char *key;
+        int64_t pos;
+    } * items;
+    size_t count;
+} s_heads_t;
+
+/* Adds one dirty head to the list to save. */
+static void s_collect_head(const char *key, uint64_t pos, void *arg)
+{
+    s_heads_t *heads = arg;
+    heads->items[heads->count].key = key;
+    heads->items[heads->count].pos = (int64_t)pos;
+    heads->count++;
+}
+
+/* Orders heads by key. */
+static int s_compare_heads(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Saves the dirty heads and the totals as a checkpoint. */
 static void s_checkpoint(s_writer_t *self)
 {
@@ -113,17 +139,28 @@ static void s_checkpoint(s_writer_t *self)
     char *error = NULL;
     if (shoal_journal_begin(journal, &error) < 0)
         goto out_failed;
-    for (void *pos = zhashx_first(self->dirty_heads); pos;
-         pos = zhashx_next(self->dirty_heads)) {
-        const char *key = zhashx_cursor(self->dirty_heads);
-        if (shoal_journal_save_head(journal, key, (int64_t)(intptr_t)pos,
-                                    &error) < 0) {
-            shoal_journal_rollback(journal);
-            goto out_failed;
-        }
+    /* In key order, the heads table's B-tree is written page after page
+     * rather than at random. */
+    s_heads_t heads = {0};
+    heads.items = malloc((shoal_keymap_size(self->dirty_heads) + 1) *
+                         sizeof *heads.items);
+    if (!heads.items) {
+        shoal_journal_rollback(journal);
+        error = strdup("out of memory");
+        goto out_failed;
     }
-    if (shoal_journal_save_checkpoint(journal, self->last_pos, &self->totals,
-                                      &error) < 0) {
+    shoal_keymap_each(self->dirty_heads, s_collect_head, &heads);
+    qsort(heads.items, heads.count, sizeof *heads.items, s_compare_heads);
+    int rc = 0;
+    for (size_t i = 0; i < heads.count && rc == 0; i++)
+        rc = shoal_journal_save_head(journal, heads.items[i].key,
+                                     heads.items[i].pos, &error);
+    free(heads.items);
+    /* Were a head lost to memory pressure, the checkpoint must not move
+     * past it: the next start then scans the journal from the old one. */
+    if (rc < 0 || (!self->dirty_lost &&
+                   shoal_journal_save_checkpoint(journal, self->last_pos,
+                                                 &self->totals, &error) < 0)) {
         shoal_journal_rollback(journal);
         goto out_failed;
     }
@@ -132,8 +169,13 @@ static void s_checkpoint(s_writer_t *self)
     shoal_log(SHOAL_LOG_DEBUG,
               "journal: checkpointed %zu entity heads at "
               "pos %lld",
-              zhashx_size(self->dirty_heads), (long long)self->last_pos);
-    zhashx_purge(self->dirty_heads);
+              shoal_keymap_size(self->dirty_heads), (long long)self->last_pos);
+    /* A new map gives the memory of a burst back. */
+    shoal_keymap_t *empty = shoal_keymap_new(true);
+    if (empty) {
+        shoal_keymap_destroy(&self->dirty_heads);
+        self->dirty_heads = empty;
+    }
     atomic_fetch_add(&self->args->stats->checkpoints, 1);
     return;
 
@@ -180,7 +222,8 @@ void shoal_writer_actor(zsock_t *pipe, void *raw_args)
         zsock_set_sndhwm(self.workers[i], 0);
         zsock_connect(self.workers[i], "%s", endpoint);
     }
-    self.dirty_heads = zhashx_new();
+    self.dirty_heads = shoal_keymap_new(true);
+    assert(self.dirty_heads);
     self.batch = calloc(args->max_batch, sizeof *self.batch);
     self.last_checkpoint_ms = zclock_mono();
     atomic_store(&args->stats->entries, self.totals.entries);
@@ -204,16 +247,16 @@ void shoal_writer_actor(zsock_t *pipe, void *raw_args)
         }
         if (items[1].revents & ZMQ_POLLIN)
             s_drain(&self);
-        if (zhashx_size(self.dirty_heads) > 0 &&
+        if (shoal_keymap_size(self.dirty_heads) > 0 &&
             zclock_mono() - self.last_checkpoint_ms >= args->checkpoint_ms) {
             s_checkpoint(&self);
             self.last_checkpoint_ms = zclock_mono();
         }
     }
     s_drain(&self);
-    if (zhashx_size(self.dirty_heads) > 0)
+    if (shoal_keymap_size(self.dirty_heads) > 0)
         s_checkpoint(&self);
-    zhashx_destroy(&self.dirty_heads);
+    shoal_keymap_destroy(&self.dirty_heads);
     free(self.batch);
     for (uint32_t i = 0; i < args->workers; i++)
         zsock_destroy(&self.workers[i]);

@@ -238,20 +238,20 @@ static shoal_entities_config_t s_config(void)
 }
 
 /* Creates s_entities with config and the directory heads (NULL: empty). */
-static void s_start(shoal_entities_config_t config, zhashx_t *heads)
+static void s_start(shoal_entities_config_t config, shoal_keymap_t *heads)
 {
     if (!heads)
-        heads = zhashx_new();
+        heads = shoal_keymap_new(true);
     s_entities = shoal_entities_new(&s_fake_host, &config, &heads);
     cr_assert_not_null(s_entities);
     cr_assert_null(heads, "the directory was not taken");
 }
 
 /* A directory of one entity. */
-static zhashx_t *s_heads(const char *key, int64_t pos)
+static shoal_keymap_t *s_heads(const char *key, int64_t pos)
 {
-    zhashx_t *heads = zhashx_new();
-    zhashx_insert(heads, key, (void *)(intptr_t)pos);
+    shoal_keymap_t *heads = shoal_keymap_new(true);
+    shoal_keymap_put(heads, key, (uint64_t)pos);
     return heads;
 }
 

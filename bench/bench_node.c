@@ -1,0 +1,505 @@
+/*
+ * bench/bench_node.c - start, watch and stop shoald processes for the
+ * benchmarks (see bench_node.h).
+ *
+ * Children are started with posix_spawn and recorded in a registry of
+ * pids, so that whatever ends the harness (an error, an exit, Ctrl-C, a
+ * crash) also ends the nodes it started.
+ */
+#include "bench_node.h"
+#include "bench.h"
+#include "shoal/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define S_ENDPOINT_MAX 256
+#define S_ARGS_MAX 64
+#define S_REGISTRY_SIZE 16
+#define S_READY_PREFIX "shoald ready "
+#define S_STATUS_TIMEOUT_MS 10000
+
+struct bench_node {
+    pid_t pid;
+    int stdout_fd; /* read end of the node's stdout, open until the end */
+    int64_t spawned_ns;
+    double ready_seconds;
+    char client_endpoint[S_ENDPOINT_MAX];
+    char status_endpoint[S_ENDPOINT_MAX];
+    char stderr_path[PATH_MAX];
+};
+
+/* ---------------------------------------------------------------------
+ * The registry of started nodes
+ */
+
+/* Pids not yet reaped; 0 marks a free slot. Read by signal handlers. */
+static volatile pid_t s_children[S_REGISTRY_SIZE];
+static const int s_fatal_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+#define S_FATAL_SIGNAL_COUNT (sizeof s_fatal_signals / sizeof s_fatal_signals[0])
+static struct sigaction s_previous_actions[S_FATAL_SIGNAL_COUNT];
+
+static void s_registry_add(pid_t pid)
+{
+    for (size_t i = 0; i < S_REGISTRY_SIZE; i++) {
+        if (s_children[i] == 0) {
+            s_children[i] = pid;
+            return;
+        }
+    }
+    /* Defensive: the harness never runs this many nodes at once. */
+    fprintf(stderr, "shoal-bench: node registry full; pid %d untracked\n",
+            (int)pid);
+}
+
+static void s_registry_remove(pid_t pid)
+{
+    for (size_t i = 0; i < S_REGISTRY_SIZE; i++) {
+        if (s_children[i] == pid)
+            s_children[i] = 0;
+    }
+}
+
+/* Async-signal-safe: kill() only. */
+static void s_kill_registered(void)
+{
+    for (size_t i = 0; i < S_REGISTRY_SIZE; i++) {
+        if (s_children[i] > 0)
+            kill(s_children[i], SIGKILL);
+    }
+}
+
+void bench_node_kill_all(void)
+{
+    for (size_t i = 0; i < S_REGISTRY_SIZE; i++) {
+        pid_t pid = s_children[i];
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            s_children[i] = 0;
+        }
+    }
+}
+
+static void s_on_fatal_signal(int signal_number)
+{
+    s_kill_registered();
+    for (size_t i = 0; i < S_FATAL_SIGNAL_COUNT; i++) {
+        if (s_fatal_signals[i] == signal_number)
+            sigaction(signal_number, &s_previous_actions[i], NULL);
+    }
+    raise(signal_number); /* delivered to the previous handler on return */
+}
+
+void bench_node_install_hooks(void)
+{
+    atexit(bench_node_kill_all);
+    bench_set_interrupt_hook(s_kill_registered);
+    for (size_t i = 0; i < S_FATAL_SIGNAL_COUNT; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = s_on_fatal_signal;
+        sigemptyset(&action.sa_mask);
+        sigaction(s_fatal_signals[i], &action, &s_previous_actions[i]);
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Starting
+ */
+
+/* Spawns argv with stdin from /dev/null, stdout on stdout_fd and stderr
+ * appended to stderr_path. Returns the pid, or -1. */
+static pid_t s_spawn(const char *const argv[], int stdout_fd,
+                     const char *stderr_path)
+{
+    posix_spawn_file_actions_t actions;
+    if (posix_spawn_file_actions_init(&actions) != 0)
+        return -1;
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+                                     O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path,
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv,
+                         environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        fprintf(stderr, "shoal-bench: cannot start %s: %s\n", argv[0],
+                strerror(rc));
+        return -1;
+    }
+    s_registry_add(pid);
+    return pid;
+}
+
+/* Parses "shoald ready client=EP status=EP" into the node. */
+static int s_parse_ready_line(bench_node_t *self, const char *line)
+{
+    const char *client = strstr(line, "client=");
+    const char *status = strstr(line, " status=");
+    if (!client || !status || status < client)
+        return -1;
+    client += strlen("client=");
+    size_t client_size = (size_t)(status - client);
+    status += strlen(" status=");
+    size_t status_size = strcspn(status, " \r\n");
+    if (client_size == 0 || client_size >= S_ENDPOINT_MAX || status_size == 0 ||
+        status_size >= S_ENDPOINT_MAX)
+        return -1;
+    memcpy(self->client_endpoint, client, client_size);
+    self->client_endpoint[client_size] = '\0';
+    memcpy(self->status_endpoint, status, status_size);
+    self->status_endpoint[status_size] = '\0';
+    return 0;
+}
+
+/* Reads the node's stdout until the readiness line, the end of the
+ * stream or the deadline. Returns 0 when the line was read and parsed. */
+static int s_await_ready(bench_node_t *self, int timeout_ms)
+{
+    char buffer[1024];
+    size_t size = 0;
+    int64_t deadline = self->spawned_ns + (int64_t)timeout_ms * 1000000;
+    while (!bench_interrupted()) {
+        int64_t left_ms = (deadline - bench_now_ns()) / 1000000;
+        if (left_ms <= 0)
+            return -1;
+        struct pollfd fd = {self->stdout_fd, POLLIN, 0};
+        int ready = poll(&fd, 1, (int)left_ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            return -1;
+        ssize_t got = read(self->stdout_fd, buffer + size,
+                           sizeof buffer - 1 - size);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1; /* the node exited before it was ready */
+        size += (size_t)got;
+        buffer[size] = '\0';
+        char *line = strstr(buffer, S_READY_PREFIX);
+        if (line && strchr(line, '\n')) {
+            self->ready_seconds = bench_seconds_since(self->spawned_ns);
+            return s_parse_ready_line(self, line);
+        }
+        if (size == sizeof buffer - 1)
+            return -1; /* Defensive: a page of output and no ready line. */
+    }
+    return -1;
+}
+
+bench_node_t *bench_node_start(const char *shoald, const char *dir,
+                               const char *const args[], int timeout_ms)
+{
+    bench_node_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->stdout_fd = -1;
+    snprintf(self->stderr_path, sizeof self->stderr_path, "%s/shoald.stderr",
+             dir);
+    char data_dir[PATH_MAX];
+    snprintf(data_dir, sizeof data_dir, "%s/data", dir);
+
+    const char *argv[S_ARGS_MAX];
+    size_t argc = 0;
+    argv[argc++] = shoald;
+    argv[argc++] = "--endpoint";
+    argv[argc++] = "tcp://127.0.0.1:*";
+    argv[argc++] = "--status-endpoint";
+    argv[argc++] = "tcp://127.0.0.1:*";
+    argv[argc++] = "--data-dir";
+    argv[argc++] = data_dir;
+    for (size_t i = 0; args[i]; i++) {
+        if (argc + 1 >= S_ARGS_MAX) {
+            fprintf(stderr, "shoal-bench: too many node arguments\n");
+            free(self);
+            return NULL;
+        }
+        argv[argc++] = args[i];
+    }
+    argv[argc] = NULL;
+
+    int out_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) < 0) {
+        free(self);
+        return NULL;
+    }
+    self->spawned_ns = bench_now_ns();
+    self->pid = s_spawn(argv, out_pipe[1], self->stderr_path);
+    close(out_pipe[1]);
+    self->stdout_fd = out_pipe[0];
+    if (self->pid < 0) {
+        close(self->stdout_fd);
+        free(self);
+        return NULL;
+    }
+    if (s_await_ready(self, timeout_ms) < 0) {
+        fprintf(stderr, "shoal-bench: shoald (pid %d) did not become ready "
+                        "within %d ms\n",
+                (int)self->pid, timeout_ms);
+        bench_node_print_stderr(self);
+        bench_node_kill(&self);
+        return NULL;
+    }
+    return self;
+}
+
+/* ---------------------------------------------------------------------
+ * Stopping
+ */
+
+/* Turns a wait status into an exit code: the code, or 128 + signal. */
+static int s_exit_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+/* Waits up to timeout_ms for the node to exit, then kills it. Returns as
+ * s_exit_code, or -1 on the timeout. */
+static int s_wait_exit(bench_node_t *self, int timeout_ms)
+{
+    int64_t deadline = bench_now_ns() + (int64_t)timeout_ms * 1000000;
+    int status = 0;
+    int result = -1;
+    for (;;) {
+        pid_t done = waitpid(self->pid, &status, WNOHANG);
+        if (done == self->pid) {
+            result = s_exit_code(status);
+            break;
+        }
+        if (done < 0 && errno != EINTR)
+            break;
+        if (bench_now_ns() >= deadline) {
+            fprintf(stderr,
+                    "shoal-bench: shoald (pid %d) did not exit within %d ms; "
+                    "killing it\n",
+                    (int)self->pid, timeout_ms);
+            kill(self->pid, SIGKILL);
+            while (waitpid(self->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        bench_sleep_ms(5);
+    }
+    s_registry_remove(self->pid);
+    return result;
+}
+
+static void s_free(bench_node_t *self)
+{
+    if (self->stdout_fd >= 0)
+        close(self->stdout_fd);
+    free(self);
+}
+
+int bench_node_stop(bench_node_t **self_p, int timeout_ms)
+{
+    if (!self_p || !*self_p)
+        return -1;
+    bench_node_t *self = *self_p;
+    kill(self->pid, SIGTERM);
+    int code = s_wait_exit(self, timeout_ms);
+    if (code != 0) {
+        fprintf(stderr, "shoal-bench: shoald (pid %d) exited with %d\n",
+                (int)self->pid, code);
+        bench_node_print_stderr(self);
+    }
+    s_free(self);
+    *self_p = NULL;
+    return code;
+}
+
+void bench_node_kill(bench_node_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    bench_node_t *self = *self_p;
+    kill(self->pid, SIGKILL);
+    while (waitpid(self->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    s_registry_remove(self->pid);
+    s_free(self);
+    *self_p = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Watching
+ */
+
+const char *bench_node_client_endpoint(const bench_node_t *self)
+{
+    return self->client_endpoint;
+}
+
+const char *bench_node_status_endpoint(const bench_node_t *self)
+{
+    return self->status_endpoint;
+}
+
+double bench_node_ready_seconds(const bench_node_t *self)
+{
+    return self->ready_seconds;
+}
+
+int64_t bench_node_spawned_ns(const bench_node_t *self)
+{
+    return self->spawned_ns;
+}
+
+int64_t bench_node_rss_bytes(const bench_node_t *self)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)self->pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    char line[256];
+    int64_t rss = -1;
+    while (fgets(line, sizeof line, file)) {
+        long long kilobytes;
+        if (sscanf(line, "VmRSS: %lld kB", &kilobytes) == 1) {
+            rss = (int64_t)kilobytes * 1024;
+            break;
+        }
+    }
+    fclose(file);
+    return rss;
+}
+
+double bench_node_cpu_seconds(const bench_node_t *self)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)self->pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    char line[1024];
+    char *read = fgets(line, sizeof line, file);
+    fclose(file);
+    /* Fields after the command name, which may hold spaces: skip to the
+     * last ')'. utime and stime are fields 14 and 15. */
+    char *after = read ? strrchr(line, ')') : NULL;
+    unsigned long long utime, stime;
+    if (!after || sscanf(after + 2,
+                         "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
+                         "%llu",
+                         &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+json_t *bench_node_status(const bench_node_t *self)
+{
+    char *answer = NULL;
+    int rc = shoal_status_request(self->status_endpoint, "status",
+                                  S_STATUS_TIMEOUT_MS, &answer);
+    if (rc != 0) {
+        fprintf(stderr, "shoal-bench: status request to %s failed (%d): %s\n",
+                self->status_endpoint, rc, answer ? answer : "no answer");
+        free(answer);
+        return NULL;
+    }
+    json_error_t error;
+    json_t *status = json_loads(answer, 0, &error);
+    if (!status)
+        fprintf(stderr, "shoal-bench: status is not JSON: %s\n", error.text);
+    free(answer);
+    return status;
+}
+
+/* Follows a dotted path ("journal.events") into json. */
+static json_t *s_json_path(json_t *json, const char *path)
+{
+    char key[64];
+    while (json && *path) {
+        size_t size = strcspn(path, ".");
+        if (size >= sizeof key)
+            return NULL;
+        memcpy(key, path, size);
+        key[size] = '\0';
+        json = json_object_get(json, key);
+        path += size + (path[size] == '.');
+    }
+    return json;
+}
+
+int64_t bench_node_status_int(const bench_node_t *self, const char *path)
+{
+    json_t *status = bench_node_status(self);
+    json_t *field = s_json_path(status, path);
+    int64_t value = json_is_integer(field) ? json_integer_value(field) : -1;
+    json_decref(status);
+    return value;
+}
+
+/* Polls the status field until it is >= value (at_least) or <= value. */
+static int s_wait_status(const bench_node_t *self, const char *path,
+                         int64_t value, bool at_least, int timeout_ms)
+{
+    int64_t deadline = bench_now_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t last = -1;
+    while (!bench_interrupted()) {
+        last = bench_node_status_int(self, path);
+        if (last >= 0 && (at_least ? last >= value : last <= value))
+            return 0;
+        if (bench_now_ns() >= deadline)
+            break;
+        bench_sleep_ms(20);
+    }
+    fprintf(stderr,
+            "shoal-bench: status %s is %" PRId64 ", expected %s %" PRId64
+            " within %d ms\n",
+            path, last, at_least ? ">=" : "<=", value, timeout_ms);
+    return -1;
+}
+
+int bench_node_wait_status_at_least(const bench_node_t *self, const char *path,
+                                    int64_t value, int timeout_ms)
+{
+    return s_wait_status(self, path, value, true, timeout_ms);
+}
+
+int bench_node_wait_status_at_most(const bench_node_t *self, const char *path,
+                                   int64_t value, int timeout_ms)
+{
+    return s_wait_status(self, path, value, false, timeout_ms);
+}
+
+void bench_node_print_stderr(const bench_node_t *self)
+{
+    FILE *file = fopen(self->stderr_path, "r");
+    if (!file)
+        return;
+    /* The last 4 KiB are enough to show why a node failed. */
+    if (fseek(file, 0, SEEK_END) == 0) {
+        long size = ftell(file);
+        fseek(file, size > 4096 ? size - 4096 : 0, SEEK_SET);
+    }
+    fprintf(stderr, "--- %s (tail) ---\n", self->stderr_path);
+    char line[512];
+    while (fgets(line, sizeof line, file))
+        fputs(line, stderr);
+    fprintf(stderr, "---\n");
+    fclose(file);
+}
