@@ -16,7 +16,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PLUGINS = $(BUILD)/examples/counter/counter.so \
 	$(BUILD)/examples/account/account.so
 
-.PHONY: all deps build run test format clean
+.PHONY: all deps build run test bench format clean
 all: build
 
 deps:
@@ -45,6 +45,11 @@ run: build
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
+
+bench: build
+	$(BUILD)/bench/shoal-bench --shoald $(BUILD)/shoald \
+	  --plugin-dir $(BUILD)/examples --probe $(BUILD)/bench/probe.so \
+	  --json $(BUILD)/bench-results.json $(if $(FULL),--full,)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

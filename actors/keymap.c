@@ -11,10 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A slot: the key, and the value in the low 48 bits with a 16-bit tag of
+ * the key's hash above it, so that a probe rejects most other keys
+ * without touching their strings. */
 typedef struct {
     char *key; /* NULL: empty slot */
-    uint64_t value;
+    uint64_t tagged;
 } s_slot_t;
+
+#define S_VALUE_BITS 48
+#define S_VALUE_MASK ((UINT64_C(1) << S_VALUE_BITS) - 1)
 
 struct shoal_keymap {
     s_slot_t *slots;
@@ -67,15 +73,30 @@ void shoal_keymap_destroy(shoal_keymap_t **self_p)
     *self_p = NULL;
 }
 
+/* The tag a hash gives a slot's upper bits. */
+static uint64_t s_tag(uint64_t hash)
+{
+    return (hash >> 48) << S_VALUE_BITS;
+}
+
+/* Returns the slot of key, or the empty slot where it would go. */
+static s_slot_t *s_find_hashed(const shoal_keymap_t *self, const char *key,
+                               uint64_t hash)
+{
+    size_t mask = self->capacity - 1;
+    uint64_t tag = s_tag(hash);
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        s_slot_t *slot = &self->slots[i];
+        if (!slot->key || ((slot->tagged & ~S_VALUE_MASK) == tag &&
+                           strcmp(slot->key, key) == 0))
+            return slot;
+    }
+}
+
 /* Returns the slot of key, or the empty slot where it would go. */
 static s_slot_t *s_find(const shoal_keymap_t *self, const char *key)
 {
-    size_t mask = self->capacity - 1;
-    for (size_t i = s_hash(key) & mask;; i = (i + 1) & mask) {
-        s_slot_t *slot = &self->slots[i];
-        if (!slot->key || strcmp(slot->key, key) == 0)
-            return slot;
-    }
+    return s_find_hashed(self, key, s_hash(key));
 }
 
 /* Doubles the table. Returns 0 or -1 when out of memory. */
@@ -90,23 +111,24 @@ static int s_grow(shoal_keymap_t *self)
     self->capacity = old_capacity * 2;
     for (size_t i = 0; i < old_capacity; i++)
         if (old[i].key)
-            *s_find(self, old[i].key) = old[i];
+            *s_find(self, old[i].key) = old[i]; /* keys are distinct */
     free(old);
     return 0;
 }
 
 int shoal_keymap_put(shoal_keymap_t *self, const char *key, uint64_t value)
 {
-    assert(key);
-    s_slot_t *slot = s_find(self, key);
+    assert(key && value <= S_VALUE_MASK);
+    uint64_t hash = s_hash(key);
+    s_slot_t *slot = s_find_hashed(self, key, hash);
     if (slot->key) {
-        slot->value = value;
+        slot->tagged = s_tag(hash) | value;
         return 0;
     }
     if ((self->size + 1) * 4 > self->capacity * 3) {
         if (s_grow(self) < 0)
             return -1;
-        slot = s_find(self, key);
+        slot = s_find_hashed(self, key, hash);
     }
     char *stored = (char *)key;
     if (self->owns_keys) {
@@ -117,7 +139,7 @@ int shoal_keymap_put(shoal_keymap_t *self, const char *key, uint64_t value)
         self->key_bytes += length;
     }
     slot->key = stored;
-    slot->value = value;
+    slot->tagged = s_tag(hash) | value;
     self->size++;
     return 0;
 }
@@ -129,7 +151,7 @@ bool shoal_keymap_get(const shoal_keymap_t *self, const char *key,
     if (!slot->key)
         return false;
     if (value)
-        *value = slot->value;
+        *value = slot->tagged & S_VALUE_MASK;
     return true;
 }
 
@@ -139,7 +161,7 @@ bool shoal_keymap_remove(shoal_keymap_t *self, const char *key, uint64_t *value)
     if (!slot->key)
         return false;
     if (value)
-        *value = slot->value;
+        *value = slot->tagged & S_VALUE_MASK;
     if (self->owns_keys) {
         self->key_bytes -= strlen(slot->key) + 1;
         free(slot->key);
@@ -158,7 +180,7 @@ bool shoal_keymap_remove(shoal_keymap_t *self, const char *key, uint64_t *value)
         }
     }
     self->slots[hole].key = NULL;
-    self->slots[hole].value = 0;
+    self->slots[hole].tagged = 0;
     self->size--;
     return true;
 }
@@ -180,5 +202,6 @@ void shoal_keymap_each(const shoal_keymap_t *self,
 {
     for (size_t i = 0; i < self->capacity; i++)
         if (self->slots[i].key)
-            visit(self->slots[i].key, self->slots[i].value, arg);
+            visit(self->slots[i].key, self->slots[i].tagged & S_VALUE_MASK,
+                  arg);
 }

@@ -6,7 +6,8 @@
  *
  * Open addressing with linear probing and backward-shift deletion: one
  * 16-byte slot per entry, no allocation per entry beyond the key when the
- * map owns its keys. Keys are NUL-terminated strings.
+ * map owns its keys. Keys are NUL-terminated strings; values are 48-bit
+ * (the slot keeps a hash tag in the upper bits).
  */
 #ifndef SHOAL_ACTORS_KEYMAP_H
 #define SHOAL_ACTORS_KEYMAP_H
@@ -26,7 +27,8 @@ shoal_keymap_t *shoal_keymap_new(bool owns_keys);
  * NULL-safe. */
 void shoal_keymap_destroy(shoal_keymap_t **self_p);
 
-/* Stores value under key, replacing any value there. Returns 0, or -1
+/* Stores value under key, replacing any value there. value must be below
+ * 2^48 (journal positions and user-space pointers are). Returns 0, or -1
  * when out of memory (the map is then unchanged). */
 int shoal_keymap_put(shoal_keymap_t *self, const char *key, uint64_t value);
 

@@ -12,6 +12,7 @@
 #define SHOAL_BENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The sizes of one run. The quick profile (`make bench`) fits in a few
@@ -51,12 +52,14 @@ int64_t bench_now_ns(void);
 /* Seconds between two bench_now_ns readings. */
 double bench_seconds_since(int64_t start_ns);
 
+/* CPU time the harness itself used so far (user + system), seconds. */
+double bench_process_cpu_seconds(void);
+
 /* Sleeps ms milliseconds (resumes after signals). */
 void bench_sleep_ms(int ms);
 
 /* Prints one progress line on stderr, prefixed with the elapsed time. */
-void bench_say(const char *format, ...)
-    __attribute__((format(printf, 1, 2)));
+void bench_say(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Creates a fresh folder /tmp/shoal-bench-XXXXXX. Returns its path (the
  * caller's, release with bench_temp_dir_remove), or NULL. */

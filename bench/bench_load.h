@@ -56,7 +56,7 @@ typedef struct {
     bench_outcomes_t counted; /* replies inside the measured interval */
     bench_outcomes_t all;     /* every reply */
     uint64_t sent;
-    uint64_t lost; /* requests never answered within timeout_ms */
+    uint64_t lost;  /* requests never answered within timeout_ms */
     double seconds; /* the measured interval */
     double rate;    /* counted.accepted + counted.rejected per second */
 } bench_closed_result_t;
@@ -90,16 +90,30 @@ typedef struct {
 } bench_open_spec_t;
 
 typedef struct {
-    bench_latency_t latency; /* due time -> reply, accepted replies */
+    bench_latency_t latency;   /* due time -> reply, accepted replies */
+    bench_latency_t from_send; /* actual send -> reply */
+    bench_latency_t send_lag;  /* due time -> actual send: the harness's
+                                  own delay (a CPU it shares, a full
+                                  socket queue) */
     bench_outcomes_t all;
     uint64_t sent;
     uint64_t lost;
-    double achieved_rate;   /* replies per second while sending */
-    double max_send_lag_us; /* how late the harness sent (its own limit) */
+    double achieved_rate; /* replies per second while sending */
+    /* The worst latency of the requests due in each tick of the run
+     * (BENCH_OPEN_TICK_MS), in microseconds, 0 for none: shows whether
+     * the tail comes from periodic stalls. Owned by the result. */
+    double *worst_per_tick_us;
+    size_t tick_count;
 } bench_open_result_t;
 
-/* Runs an open-loop load. Returns 0, or -1 as bench_closed_loop. */
+#define BENCH_OPEN_TICK_MS 100
+
+/* Runs an open-loop load. Returns 0, or -1 as bench_closed_loop. The
+ * result holds memory: release it with bench_open_result_clear. */
 int bench_open_loop(const bench_open_spec_t *spec, bench_open_result_t *result);
+
+/* Frees what a result holds. NULL-safe. */
+void bench_open_result_clear(bench_open_result_t *result);
 
 /* Sends `samples` commands one at a time (each waits for its reply) and
  * measures their latency. Returns 0, or -1 when a reply did not come

@@ -34,6 +34,8 @@ extern char **environ;
 
 struct bench_node {
     pid_t pid;
+    bool exited;   /* reaped already (it died on its own, or was killed) */
+    int exit_code; /* as s_exit_code, once exited */
     int stdout_fd; /* read end of the node's stdout, open until the end */
     int64_t spawned_ns;
     double ready_seconds;
@@ -49,7 +51,8 @@ struct bench_node {
 /* Pids not yet reaped; 0 marks a free slot. Read by signal handlers. */
 static volatile pid_t s_children[S_REGISTRY_SIZE];
 static const int s_fatal_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
-#define S_FATAL_SIGNAL_COUNT (sizeof s_fatal_signals / sizeof s_fatal_signals[0])
+#define S_FATAL_SIGNAL_COUNT                                                   \
+    (sizeof s_fatal_signals / sizeof s_fatal_signals[0])
 static struct sigaction s_previous_actions[S_FATAL_SIGNAL_COUNT];
 
 static void s_registry_add(pid_t pid)
@@ -186,8 +189,8 @@ static int s_await_ready(bench_node_t *self, int timeout_ms)
             continue;
         if (ready <= 0)
             return -1;
-        ssize_t got = read(self->stdout_fd, buffer + size,
-                           sizeof buffer - 1 - size);
+        ssize_t got =
+            read(self->stdout_fd, buffer + size, sizeof buffer - 1 - size);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -251,8 +254,9 @@ bench_node_t *bench_node_start(const char *shoald, const char *dir,
         return NULL;
     }
     if (s_await_ready(self, timeout_ms) < 0) {
-        fprintf(stderr, "shoal-bench: shoald (pid %d) did not become ready "
-                        "within %d ms\n",
+        fprintf(stderr,
+                "shoal-bench: shoald (pid %d) did not become ready "
+                "within %d ms\n",
                 (int)self->pid, timeout_ms);
         bench_node_print_stderr(self);
         bench_node_kill(&self);
@@ -279,6 +283,8 @@ static int s_exit_code(int status)
  * s_exit_code, or -1 on the timeout. */
 static int s_wait_exit(bench_node_t *self, int timeout_ms)
 {
+    if (self->exited)
+        return self->exit_code;
     int64_t deadline = bench_now_ns() + (int64_t)timeout_ms * 1000000;
     int status = 0;
     int result = -1;
@@ -318,9 +324,11 @@ int bench_node_stop(bench_node_t **self_p, int timeout_ms)
     if (!self_p || !*self_p)
         return -1;
     bench_node_t *self = *self_p;
-    kill(self->pid, SIGTERM);
+    bool known_dead = self->exited; /* bench_node_alive said so already */
+    if (!known_dead)
+        kill(self->pid, SIGTERM);
     int code = s_wait_exit(self, timeout_ms);
-    if (code != 0) {
+    if (code != 0 && !known_dead) {
         fprintf(stderr, "shoal-bench: shoald (pid %d) exited with %d\n",
                 (int)self->pid, code);
         bench_node_print_stderr(self);
@@ -335,10 +343,12 @@ void bench_node_kill(bench_node_t **self_p)
     if (!self_p || !*self_p)
         return;
     bench_node_t *self = *self_p;
-    kill(self->pid, SIGKILL);
-    while (waitpid(self->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    s_registry_remove(self->pid);
+    if (!self->exited) {
+        kill(self->pid, SIGKILL);
+        while (waitpid(self->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        s_registry_remove(self->pid);
+    }
     s_free(self);
     *self_p = NULL;
 }
@@ -346,6 +356,21 @@ void bench_node_kill(bench_node_t **self_p)
 /* ---------------------------------------------------------------------
  * Watching
  */
+
+bool bench_node_alive(bench_node_t *self)
+{
+    if (self->exited)
+        return false;
+    int status = 0;
+    if (waitpid(self->pid, &status, WNOHANG) != self->pid)
+        return true;
+    self->exited = true;
+    self->exit_code = s_exit_code(status);
+    s_registry_remove(self->pid);
+    fprintf(stderr, "shoal-bench: shoald (pid %d) exited on its own with %d\n",
+            (int)self->pid, self->exit_code);
+    return false;
+}
 
 const char *bench_node_client_endpoint(const bench_node_t *self)
 {
@@ -409,8 +434,10 @@ double bench_node_cpu_seconds(const bench_node_t *self)
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-json_t *bench_node_status(const bench_node_t *self)
+json_t *bench_node_status(bench_node_t *self)
 {
+    if (bench_interrupted() || !bench_node_alive(self))
+        return NULL;
     char *answer = NULL;
     int rc = shoal_status_request(self->status_endpoint, "status",
                                   S_STATUS_TIMEOUT_MS, &answer);
@@ -444,7 +471,7 @@ static json_t *s_json_path(json_t *json, const char *path)
     return json;
 }
 
-int64_t bench_node_status_int(const bench_node_t *self, const char *path)
+int64_t bench_node_status_int(bench_node_t *self, const char *path)
 {
     json_t *status = bench_node_status(self);
     json_t *field = s_json_path(status, path);
@@ -454,8 +481,8 @@ int64_t bench_node_status_int(const bench_node_t *self, const char *path)
 }
 
 /* Polls the status field until it is >= value (at_least) or <= value. */
-static int s_wait_status(const bench_node_t *self, const char *path,
-                         int64_t value, bool at_least, int timeout_ms)
+static int s_wait_status(bench_node_t *self, const char *path, int64_t value,
+                         bool at_least, int timeout_ms)
 {
     int64_t deadline = bench_now_ns() + (int64_t)timeout_ms * 1000000;
     int64_t last = -1;
@@ -474,13 +501,13 @@ static int s_wait_status(const bench_node_t *self, const char *path,
     return -1;
 }
 
-int bench_node_wait_status_at_least(const bench_node_t *self, const char *path,
+int bench_node_wait_status_at_least(bench_node_t *self, const char *path,
                                     int64_t value, int timeout_ms)
 {
     return s_wait_status(self, path, value, true, timeout_ms);
 }
 
-int bench_node_wait_status_at_most(const bench_node_t *self, const char *path,
+int bench_node_wait_status_at_most(bench_node_t *self, const char *path,
                                    int64_t value, int timeout_ms)
 {
     return s_wait_status(self, path, value, false, timeout_ms);
@@ -502,4 +529,18 @@ void bench_node_print_stderr(const bench_node_t *self)
         fputs(line, stderr);
     fprintf(stderr, "---\n");
     fclose(file);
+}
+
+void bench_node_print_diagnostics(bench_node_t *self)
+{
+    char *answer = NULL;
+    int rc = -1;
+    if (!bench_interrupted() && bench_node_alive(self))
+        rc = shoal_status_request(self->status_endpoint, "status",
+                                  S_STATUS_TIMEOUT_MS, &answer);
+    fprintf(stderr, "shoal-bench: status of shoald (pid %d): %s\n",
+            (int)self->pid,
+            rc == 0 ? answer : "no answer (not running or not answering)");
+    free(answer);
+    bench_node_print_stderr(self);
 }

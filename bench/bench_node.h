@@ -15,6 +15,7 @@
 #define SHOAL_BENCH_NODE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,13 +39,17 @@ int bench_node_stop(bench_node_t **self_p, int timeout_ms);
  * NULL-safe. */
 void bench_node_kill(bench_node_t **self_p);
 
-/* Kills and reaps every node not reaped yet. Async-signal-safe apart from
- * the reaping, which it skips when called from a signal handler. */
+/* Kills and reaps every node not reaped yet. (The signal handlers only
+ * kill, which is async-signal-safe; the reaping happens at exit.) */
 void bench_node_kill_all(void);
 
 /* Installs the hooks that kill every node at exit, on SIGINT/SIGTERM and
  * on a fatal signal. Called once by main. */
 void bench_node_install_hooks(void);
+
+/* True while the node runs. When it has exited on its own, reaps it,
+ * prints its exit code and returns false from then on. */
+bool bench_node_alive(bench_node_t *self);
 
 /* The resolved endpoints, borrowed. */
 const char *bench_node_client_endpoint(const bench_node_t *self);
@@ -63,25 +68,30 @@ int64_t bench_node_rss_bytes(const bench_node_t *self);
 double bench_node_cpu_seconds(const bench_node_t *self);
 
 /* Asks the status socket `status` and returns the parsed JSON (the
- * caller's, json_decref), or NULL (the reason is printed). */
-json_t *bench_node_status(const bench_node_t *self);
+ * caller's, json_decref), or NULL (the reason is printed). Returns NULL
+ * at once when the node has exited or the run was interrupted. */
+json_t *bench_node_status(bench_node_t *self);
 
 /* Reads an integer from the status JSON by a dotted path such as
  * "journal.events". Returns it, or -1 when the status or the field is
  * missing. */
-int64_t bench_node_status_int(const bench_node_t *self, const char *path);
+int64_t bench_node_status_int(bench_node_t *self, const char *path);
 
 /* Waits up to timeout_ms until the status field `path` is at least
  * `value`, polling. Returns 0, or -1 on timeout (the last value is
  * printed). */
-int bench_node_wait_status_at_least(const bench_node_t *self, const char *path,
+int bench_node_wait_status_at_least(bench_node_t *self, const char *path,
                                     int64_t value, int timeout_ms);
 
 /* As bench_node_wait_status_at_least, until the field is at most value. */
-int bench_node_wait_status_at_most(const bench_node_t *self, const char *path,
+int bench_node_wait_status_at_most(bench_node_t *self, const char *path,
                                    int64_t value, int timeout_ms);
 
 /* Prints the last lines of the node's stderr file to stderr. */
 void bench_node_print_stderr(const bench_node_t *self);
+
+/* Prints what a failed workload needs to show about a node that is still
+ * running: its status JSON (queues, counters) and its stderr's tail. */
+void bench_node_print_diagnostics(bench_node_t *self);
 
 #endif

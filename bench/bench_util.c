@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -29,6 +30,15 @@ int64_t bench_now_ns(void)
 double bench_seconds_since(int64_t start_ns)
 {
     return (double)(bench_now_ns() - start_ns) / 1e9;
+}
+
+double bench_process_cpu_seconds(void)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return 0;
+    return (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 void bench_sleep_ms(int ms)

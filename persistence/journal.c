@@ -22,6 +22,7 @@ enum {
     S_SAVE_META,
     S_READ_ENTRY,
     S_READ_SNAPSHOT,
+    S_BEGIN_READ,
     S_STATEMENT_COUNT
 };
 
@@ -42,6 +43,7 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
                      " FROM journal WHERE pos = ?1",
     [S_READ_SNAPSHOT] = "SELECT seq, pos, state, dedup FROM snapshots"
                         " WHERE entity = ?1",
+    [S_BEGIN_READ] = "BEGIN DEFERRED",
 };
 
 struct shoal_journal {
@@ -148,6 +150,24 @@ void shoal_journal_close(shoal_journal_t **self_p)
     free(self->path);
     free(self);
     *self_p = NULL;
+}
+
+int shoal_journal_begin_read(shoal_journal_t *self, char **error)
+{
+    assert(!self->in_transaction);
+    if (s_step_done(self, S_BEGIN_READ, error) < 0)
+        return -1;
+    self->in_transaction = true;
+    return 0;
+}
+
+void shoal_journal_end_read(shoal_journal_t *self)
+{
+    if (!self->in_transaction)
+        return;
+    if (sqlite3_get_autocommit(self->db) == 0)
+        s_step_done(self, S_COMMIT, NULL);
+    self->in_transaction = false;
 }
 
 int shoal_journal_begin(shoal_journal_t *self, char **error)

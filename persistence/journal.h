@@ -86,6 +86,14 @@ shoal_journal_t *shoal_journal_open(const char *path,
  * NULL. NULL-safe. */
 void shoal_journal_close(shoal_journal_t **self_p);
 
+/* Starts a read transaction: the reads until shoal_journal_end_read see
+ * one snapshot of the journal and share one lock acquisition (recovery
+ * reads in batches). Returns 0, or -1 with *error set. */
+int shoal_journal_begin_read(shoal_journal_t *self, char **error);
+
+/* Ends the read transaction, if any. */
+void shoal_journal_end_read(shoal_journal_t *self);
+
 /* Starts a write transaction. Returns 0, or -1 with *error set. */
 int shoal_journal_begin(shoal_journal_t *self, char **error);
 

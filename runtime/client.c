@@ -23,6 +23,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -217,6 +218,13 @@ static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
  * Sockets
  */
 
+/* Initializes CZMQ once per process. zsys_init is not safe to run from
+ * two threads at once, and clients may be created from several. */
+static void s_czmq_init(void)
+{
+    zsys_init();
+}
+
 /* Creates a DEALER with linger 0 and no send blocking, connected to
  * endpoint. Returns NULL (errno EINVAL) when the endpoint is malformed. */
 static zsock_t *s_dealer_new(const char *endpoint)
@@ -225,6 +233,8 @@ static zsock_t *s_dealer_new(const char *endpoint)
         errno = EINVAL;
         return NULL;
     }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, s_czmq_init);
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
     if (dealer == NULL)
         return NULL;

@@ -6,6 +6,7 @@
 #include "runtime/node.h"
 #include "actors/keymap.h"
 #include "cluster/shard.h"
+#include "runtime/frames.h"
 #include "runtime/journal_threads.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
@@ -275,13 +276,22 @@ const char *shoal_node_status_endpoint(const shoal_node_t *self)
     return self->status_endpoint;
 }
 
-/* Sends a reply built for route on the ROUTER it names. */
-static void s_send_reply(shoal_node_t *self, zmsg_t **reply,
-                         shoal_route_kind_t kind)
+/* The ROUTER a route names. */
+static void *s_socket_of(shoal_node_t *self, shoal_route_kind_t kind)
 {
-    zsock_t *socket = kind == SHOAL_ROUTE_STATUS ? self->status : self->client;
-    if (!*reply || zmsg_send(reply, socket) < 0)
-        zmsg_destroy(reply);
+    return zsock_resolve(kind == SHOAL_ROUTE_STATUS ? self->status
+                                                    : self->client);
+}
+
+/* Sends an answer to route from the main thread. */
+static void s_reply(shoal_node_t *self, const shoal_route_t *route,
+                    const shoal_answer_t *answer)
+{
+    shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
+    char scratch[SHOAL_REPLY_SCRATCH];
+    size_t count = shoal_protocol_reply(route, answer, frames, scratch);
+    shoal_frames_send(s_socket_of(self, route->kind), frames, count,
+                      ZMQ_DONTWAIT);
 }
 
 /* Answers a request on route with an error, from the main thread. */
@@ -292,8 +302,7 @@ static void s_reply_error(shoal_node_t *self, const shoal_route_t *route,
                              .error_code = code,
                              .body = message,
                              .body_size = strlen(message)};
-    zmsg_t *reply = shoal_protocol_reply(route, &answer);
-    s_send_reply(self, &reply, route->kind);
+    s_reply(self, route, &answer);
 }
 
 /* Hands a request to the worker of its shard, or answers busy. */
@@ -337,44 +346,41 @@ static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
 }
 
 /* Handles one message on the client port. */
-static void s_handle_client(shoal_node_t *self)
+static void s_handle_client(shoal_node_t *self, shoal_message_t *message)
 {
-    zmsg_t *message = zmsg_recv(self->client);
-    if (!message)
-        return;
-    zframe_t *identity = NULL;
     shoal_route_t route = {.kind = SHOAL_ROUTE_CLIENT};
-    if (shoal_protocol_open_envelope(message, &identity, &route.delimiter) < 0)
-        goto out_destroy; /* nothing to answer */
-    route.identity = zframe_data(identity);
-    route.identity_size = zframe_size(identity);
+    size_t body;
+    if (shoal_protocol_open_envelope(message->frames, message->count, &route,
+                                     &body) < 0)
+        return; /* nothing to answer */
     shoal_client_request_t request;
-    const char *code;
-    char text[256];
-    if (shoal_protocol_parse_client(message, self->config->max_payload,
-                                    &request, &route, &code, text,
-                                    sizeof text) < 0) {
+    const char *code = "malformed";
+    char text[256] = "more frames than any request has";
+    if (message->truncated || shoal_protocol_parse_client(
+                                  message->frames + body, message->count - body,
+                                  self->config->max_payload, &request, &route,
+                                  &code, text, sizeof text) < 0) {
         shoal_log(SHOAL_LOG_DEBUG, "client port: %s: %s", code, text);
         s_reply_error(self, &route, code, text);
-    } else if (request.is_ping) {
-        zmsg_t *reply = shoal_protocol_pong(&route);
-        s_send_reply(self, &reply, SHOAL_ROUTE_CLIENT);
-    } else {
-        const shoal_type_t *type =
-            shoal_plugins_find(self->plugins, request.type);
-        if (!type) {
-            snprintf(text, sizeof text, "no loaded plugin declares type '%s'",
-                     request.type);
-            s_reply_error(self, &route, "unknown_type", text);
-        } else {
-            s_dispatch(self, &route, SHOAL_REQUEST_COMMAND, type,
-                       request.entity_id, request.command, request.command_id,
-                       request.payload, request.payload_size);
-        }
+        return;
     }
-out_destroy:
-    zframe_destroy(&identity);
-    zmsg_destroy(&message);
+    if (request.is_ping) {
+        shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
+        size_t count = shoal_protocol_pong(&route, frames);
+        shoal_frames_send(zsock_resolve(self->client), frames, count,
+                          ZMQ_DONTWAIT);
+        return;
+    }
+    const shoal_type_t *type = shoal_plugins_find(self->plugins, request.type);
+    if (!type) {
+        snprintf(text, sizeof text, "no loaded plugin declares type '%s'",
+                 request.type);
+        s_reply_error(self, &route, "unknown_type", text);
+        return;
+    }
+    s_dispatch(self, &route, SHOAL_REQUEST_COMMAND, type, request.entity_id,
+               request.command, request.command_id, request.payload,
+               request.payload_size);
 }
 
 /* Fills the input of the status renderings. */
@@ -397,7 +403,7 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
     };
 }
 
-/* Answers a status or metrics request from the main thread. */
+/* Answers a status or metrics request from the main thread; takes text. */
 static void s_reply_text(shoal_node_t *self, const shoal_route_t *route,
                          char *text)
 {
@@ -407,8 +413,7 @@ static void s_reply_text(shoal_node_t *self, const shoal_route_t *route,
     }
     shoal_answer_t answer = {
         .kind = SHOAL_ANSWER_QUERY, .body = text, .body_size = strlen(text)};
-    zmsg_t *reply = shoal_protocol_reply(route, &answer);
-    s_send_reply(self, &reply, route->kind);
+    s_reply(self, route, &answer);
     free(text);
 }
 
@@ -441,28 +446,25 @@ static void s_handle_get(shoal_node_t *self, const shoal_route_t *route,
 }
 
 /* Handles one message on the status socket. */
-static void s_handle_status(shoal_node_t *self)
+static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
 {
-    zmsg_t *message = zmsg_recv(self->status);
-    if (!message)
-        return;
-    zframe_t *identity = NULL;
     shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS};
-    if (shoal_protocol_open_envelope(message, &identity, &route.delimiter) < 0)
-        goto out_destroy;
-    route.identity = zframe_data(identity);
-    route.identity_size = zframe_size(identity);
-    zframe_t *frame = zmsg_first(message);
+    size_t body;
+    if (shoal_protocol_open_envelope(message->frames, message->count, &route,
+                                     &body) < 0)
+        return;
+    const shoal_frame_t *frame = &message->frames[body];
     char text[512];
-    if (zmsg_size(message) != 1 || zframe_size(frame) >= sizeof text ||
-        memchr(zframe_data(frame), 0, zframe_size(frame))) {
+    if (message->truncated || message->count - body != 1 ||
+        frame->size >= sizeof text ||
+        (frame->size && memchr(frame->data, 0, frame->size))) {
         s_reply_error(self, &route, "malformed",
                       "a status request is one text frame: status, "
                       "metrics or get TYPE ID");
-        goto out_destroy;
+        return;
     }
-    memcpy(text, zframe_data(frame), zframe_size(frame));
-    text[zframe_size(frame)] = '\0';
+    memcpy(text, frame->data, frame->size);
+    text[frame->size] = '\0';
     shoal_status_input_t input;
     s_status_input(self, &input);
     if (streq(text, "status"))
@@ -475,25 +477,33 @@ static void s_handle_status(shoal_node_t *self)
         s_reply_error(self, &route, "malformed",
                       "unknown request: expected status, metrics or "
                       "get TYPE ID");
-out_destroy:
-    zframe_destroy(&identity);
-    zmsg_destroy(&message);
 }
 
-/* Forwards the answers the workers have ready to their peers. */
+/* Receives and handles up to limit messages waiting on a ROUTER. */
+static void s_serve_socket(shoal_node_t *self, zsock_t *socket, int limit,
+                           void (*handle)(shoal_node_t *, shoal_message_t *))
+{
+    shoal_message_t message;
+    for (int i = 0; i < limit; i++) {
+        if (shoal_message_receive(&message, zsock_resolve(socket),
+                                  ZMQ_DONTWAIT) < 0)
+            return;
+        handle(self, &message);
+        shoal_message_close(&message);
+    }
+}
+
+/* Forwards the answers the workers have ready to their peers: each is a
+ * route kind byte followed by the reply's frames, moved without copying. */
 static void s_forward_answers(shoal_node_t *self)
 {
+    void *answers = zsock_resolve(self->answers);
     for (int i = 0; i < 10000; i++) {
-        zmsg_t *reply = NULL;
-        if (zsock_events(self->answers) & ZMQ_POLLIN)
-            reply = zmsg_recv(self->answers);
-        if (!reply)
+        uint8_t kind = 0;
+        if (zmq_recv(answers, &kind, 1, ZMQ_DONTWAIT) < 0)
             return;
-        zframe_t *kind = zmsg_pop(reply);
-        shoal_route_kind_t route_kind =
-            kind && zframe_size(kind) == 1 ? *zframe_data(kind) : 0;
-        zframe_destroy(&kind);
-        s_send_reply(self, &reply, route_kind);
+        shoal_message_forward_rest(answers,
+                                   s_socket_of(self, (shoal_route_kind_t)kind));
     }
 }
 
@@ -525,10 +535,10 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
         return; /* EINTR: the caller looks at its stop flag */
     if (items[2].revents & ZMQ_POLLIN)
         s_forward_answers(self);
-    for (int i = 0; i < 1000 && (zsock_events(self->client) & ZMQ_POLLIN); i++)
-        s_handle_client(self);
-    for (int i = 0; i < 100 && (zsock_events(self->status) & ZMQ_POLLIN); i++)
-        s_handle_status(self);
+    if (items[0].revents & ZMQ_POLLIN)
+        s_serve_socket(self, self->client, 1000, s_handle_client);
+    if (items[1].revents & ZMQ_POLLIN)
+        s_serve_socket(self, self->status, 100, s_handle_status);
     s_update_rate(self);
 }
 

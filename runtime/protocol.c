@@ -6,34 +6,46 @@
 #include "runtime/protocol.h"
 #include "runtime/plugins.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-int shoal_protocol_open_envelope(zmsg_t *message, zframe_t **identity,
-                                 bool *delimiter)
+int shoal_protocol_open_envelope(const shoal_frame_t *frames, size_t count,
+                                 shoal_route_t *route, size_t *body)
 {
-    *identity = zmsg_pop(message);
-    *delimiter = false;
-    if (!*identity)
+    route->delimiter = false;
+    if (count == 0)
         return -1;
-    zframe_t *first = zmsg_first(message);
-    if (first && zframe_size(first) == 0) {
-        zframe_t *empty = zmsg_pop(message);
-        zframe_destroy(&empty);
-        *delimiter = true;
+    route->identity = frames[0].data;
+    route->identity_size = frames[0].size;
+    size_t first = 1;
+    if (count > 1 && frames[1].size == 0) {
+        route->delimiter = true;
+        first = 2;
     }
-    return zmsg_size(message) > 0 ? 0 : -1;
+    *body = first;
+    return count > first ? 0 : -1;
+}
+
+/* True when a frame holds exactly the text. */
+static bool s_frame_is(const shoal_frame_t *frame, const char *text)
+{
+    size_t size = strlen(text);
+    return frame->size == size && memcmp(frame->data, text, size) == 0;
 }
 
 /* Copies a frame into a NUL-terminated buffer when its size is within
  * [min, max] and it holds no NUL. Returns 0 or -1. */
-static int s_copy_text(zframe_t *frame, size_t min, size_t max, char *buffer)
+static int s_copy_text(const shoal_frame_t *frame, size_t min, size_t max,
+                       char *buffer)
 {
-    size_t size = zframe_size(frame);
-    if (size < min || size > max || memchr(zframe_data(frame), 0, size))
+    if (frame->size < min || frame->size > max ||
+        (frame->size && memchr(frame->data, 0, frame->size)))
         return -1;
-    memcpy(buffer, zframe_data(frame), size);
-    buffer[size] = '\0';
+    if (frame->size)
+        memcpy(buffer, frame->data, frame->size);
+    buffer[frame->size] = '\0';
     return 0;
 }
 
@@ -53,53 +65,50 @@ static int s_reject(const char **code, const char *what, char *text,
 }
 
 /* Parses the SEND frames 3.. of a client request. */
-static int s_parse_send(zmsg_t *message, size_t max_payload,
-                        shoal_client_request_t *request, const char **code,
-                        char *text, size_t size)
+static int s_parse_send(const shoal_frame_t *frames, size_t count,
+                        size_t max_payload, shoal_client_request_t *request,
+                        const char **code, char *text, size_t size)
 {
-    size_t frames = zmsg_size(message);
-    if (frames < 7 || frames > 8)
+    if (count < 7 || count > 8)
         return s_reject(code, "malformed", text, size,
-                        "SEND has %zu frames, expected 7 or 8", frames);
-    zframe_t *frame = zmsg_next(message);
-    if (s_copy_text(frame, 1, SHOAL_TYPE_NAME_MAX, request->type) < 0 ||
+                        "SEND has %zu frames, expected 7 or 8", count);
+    if (s_copy_text(&frames[3], 1, SHOAL_TYPE_NAME_MAX, request->type) < 0 ||
         !shoal_name_is_valid(request->type, strlen(request->type),
                              SHOAL_TYPE_NAME_MAX))
         return s_reject(code, "malformed", text, size,
                         "frame 3 (type) must be 1..%d of [A-Za-z0-9_-]",
                         SHOAL_TYPE_NAME_MAX);
-    frame = zmsg_next(message);
-    if (s_copy_text(frame, 1, SHOAL_ENTITY_ID_MAX, request->entity_id) < 0 ||
+    if (s_copy_text(&frames[4], 1, SHOAL_ENTITY_ID_MAX, request->entity_id) <
+            0 ||
         strchr(request->entity_id, '/'))
         return s_reject(code, "malformed", text, size,
                         "frame 4 (entity id) must be 1..%d bytes, no NUL "
                         "and no '/'",
                         SHOAL_ENTITY_ID_MAX);
-    frame = zmsg_next(message);
-    if (s_copy_text(frame, 1, SHOAL_COMMAND_NAME_MAX, request->command) < 0 ||
+    if (s_copy_text(&frames[5], 1, SHOAL_COMMAND_NAME_MAX, request->command) <
+            0 ||
         !shoal_name_is_valid(request->command, strlen(request->command),
                              SHOAL_COMMAND_NAME_MAX))
         return s_reject(code, "malformed", text, size,
                         "frame 5 (command) must be 1..%d of [A-Za-z0-9_-]",
                         SHOAL_COMMAND_NAME_MAX);
-    frame = zmsg_next(message);
-    if (zframe_size(frame) > max_payload)
+    if (frames[6].size > max_payload)
         return s_reject(code, "malformed", text, size,
                         "frame 6 (payload) has %zu bytes, the limit is %zu",
-                        zframe_size(frame), max_payload);
-    request->payload = zframe_data(frame);
-    request->payload_size = zframe_size(frame);
+                        frames[6].size, max_payload);
+    request->payload = frames[6].data;
+    request->payload_size = frames[6].size;
     request->command_id[0] = '\0';
-    frame = zmsg_next(message);
-    if (frame &&
-        s_copy_text(frame, 0, SHOAL_COMMAND_ID_MAX, request->command_id) < 0)
+    if (count == 8 && s_copy_text(&frames[7], 0, SHOAL_COMMAND_ID_MAX,
+                                  request->command_id) < 0)
         return s_reject(code, "malformed", text, size,
                         "frame 7 (command id) must be 0..%d bytes, no NUL",
                         SHOAL_COMMAND_ID_MAX);
     return 0;
 }
 
-int shoal_protocol_parse_client(zmsg_t *message, size_t max_payload,
+int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
+                                size_t max_payload,
                                 shoal_client_request_t *request,
                                 shoal_route_t *route, const char **code,
                                 char *text, size_t size)
@@ -107,34 +116,31 @@ int shoal_protocol_parse_client(zmsg_t *message, size_t max_payload,
     memset(request, 0, sizeof *request);
     route->request_id = NULL;
     route->request_id_size = 0;
-    zframe_t *version = zmsg_first(message);
-    zframe_t *request_id = zmsg_next(message);
-    if (request_id && zframe_size(request_id) <= SHOAL_REQUEST_ID_MAX) {
-        route->request_id = zframe_data(request_id);
-        route->request_id_size = zframe_size(request_id);
+    if (count >= 2 && frames[1].size <= SHOAL_REQUEST_ID_MAX) {
+        route->request_id = frames[1].data;
+        route->request_id_size = frames[1].size;
     }
-    if (!version || !zframe_streq(version, SHOAL_PROTOCOL_VERSION))
+    if (count == 0 || !s_frame_is(&frames[0], SHOAL_PROTOCOL_VERSION))
         return s_reject(code, "unsupported_version", text, size,
                         "frame 0 must be %s", SHOAL_PROTOCOL_VERSION);
-    if (!request_id)
+    if (count < 2)
         return s_reject(code, "malformed", text, size,
                         "frame 1 (request id) is missing");
-    if (!route->request_id)
+    if (frames[1].size > SHOAL_REQUEST_ID_MAX)
         return s_reject(code, "malformed", text, size,
                         "frame 1 (request id) is longer than %d bytes",
                         SHOAL_REQUEST_ID_MAX);
-    zframe_t *verb = zmsg_next(message);
-    if (verb && zframe_streq(verb, "PING")) {
-        if (zmsg_size(message) != 3)
+    if (count >= 3 && s_frame_is(&frames[2], "PING")) {
+        if (count != 3)
             return s_reject(code, "malformed", text, size,
                             "PING takes no frames after the verb");
         request->is_ping = true;
         return 0;
     }
-    if (!verb || !zframe_streq(verb, "SEND"))
+    if (count < 3 || !s_frame_is(&frames[2], "SEND"))
         return s_reject(code, "malformed", text, size,
                         "frame 2 (verb) must be SEND or PING");
-    return s_parse_send(message, max_payload, request, code, text, size);
+    return s_parse_send(frames, count, max_payload, request, code, text, size);
 }
 
 size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer)
@@ -180,63 +186,95 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route)
     return 0;
 }
 
-/* Starts a reply: identity and, when the request had one, a delimiter. */
-static zmsg_t *s_envelope(const shoal_route_t *route)
+/* Starts a reply: identity and, when the request had one, a delimiter.
+ * Returns the number of frames laid out. */
+static size_t s_envelope(const shoal_route_t *route, shoal_frame_t *frames)
 {
-    zmsg_t *message = zmsg_new();
-    zmsg_addmem(message, route->identity, route->identity_size);
+    size_t count = 0;
+    frames[count++] = (shoal_frame_t){route->identity, route->identity_size};
     if (route->delimiter)
-        zmsg_addmem(message, NULL, 0);
-    return message;
+        frames[count++] = (shoal_frame_t){"", 0};
+    return count;
 }
 
-/* Adds the client reply header: version, request id, status. */
-static void s_client_header(zmsg_t *message, const shoal_route_t *route,
-                            const char *status)
+/* Lays out the client reply header: version, request id, status. */
+static size_t s_client_header(const shoal_route_t *route, shoal_frame_t *frames,
+                              const char *status)
 {
-    zmsg_addstr(message, SHOAL_PROTOCOL_VERSION);
-    zmsg_addmem(message, route->request_id, route->request_id_size);
-    zmsg_addstr(message, status);
+    size_t count = s_envelope(route, frames);
+    frames[count++] =
+        (shoal_frame_t){SHOAL_PROTOCOL_VERSION, strlen(SHOAL_PROTOCOL_VERSION)};
+    frames[count++] =
+        (shoal_frame_t){route->request_id, route->request_id_size};
+    frames[count++] = (shoal_frame_t){status, strlen(status)};
+    return count;
 }
 
-zmsg_t *shoal_protocol_reply(const shoal_route_t *route,
-                             const shoal_answer_t *answer)
+/* Writes value in decimal into buffer (at least 21 bytes) and returns
+ * the frame of its digits: the reply's numbers, without printf. */
+static shoal_frame_t s_decimal(uint64_t value, char *buffer)
 {
-    zmsg_t *message = s_envelope(route);
+    char digits[20];
+    size_t count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (size_t i = 0; i < count; i++)
+        buffer[i] = digits[count - 1 - i];
+    return (shoal_frame_t){buffer, count};
+}
+
+/* Lays out a text frame. */
+static shoal_frame_t s_text(const char *text)
+{
+    return (shoal_frame_t){text, strlen(text)};
+}
+
+size_t shoal_protocol_reply(const shoal_route_t *route,
+                            const shoal_answer_t *answer,
+                            shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX],
+                            char scratch[SHOAL_REPLY_SCRATCH])
+{
+    size_t count;
+    shoal_frame_t body = {answer->body, answer->body_size};
     if (route->kind == SHOAL_ROUTE_STATUS) {
-        zmsg_addstr(message,
-                    answer->kind == SHOAL_ANSWER_ERROR ? "ERROR" : "OK");
-        zmsg_addmem(message, answer->body, answer->body_size);
-        return message;
+        count = s_envelope(route, frames);
+        frames[count++] =
+            s_text(answer->kind == SHOAL_ANSWER_ERROR ? "ERROR" : "OK");
+        frames[count++] = body;
+        return count;
     }
     switch (answer->kind) {
     case SHOAL_ANSWER_ACCEPTED:
-    case SHOAL_ANSWER_REJECTED:
-        s_client_header(message, route,
-                        answer->kind == SHOAL_ANSWER_ACCEPTED ? "ACCEPTED"
-                                                              : "REJECTED");
-        zmsg_addstrf(message, "%llu", (unsigned long long)answer->first_seq);
-        zmsg_addstrf(message, "%llu", (unsigned long long)answer->event_count);
-        zmsg_addmem(message, answer->body, answer->body_size);
-        break;
+    case SHOAL_ANSWER_REJECTED: {
+        count = s_client_header(
+            route, frames,
+            answer->kind == SHOAL_ANSWER_ACCEPTED ? "ACCEPTED" : "REJECTED");
+        char *second = scratch + SHOAL_REPLY_SCRATCH / 2;
+        frames[count++] = s_decimal(answer->first_seq, scratch);
+        frames[count++] = s_decimal(answer->event_count, second);
+        frames[count++] = body;
+        return count;
+    }
     case SHOAL_ANSWER_ERROR:
-        s_client_header(message, route, "ERROR");
-        zmsg_addstr(message,
-                    answer->error_code ? answer->error_code : "internal");
-        zmsg_addmem(message, answer->body, answer->body_size);
-        break;
+        count = s_client_header(route, frames, "ERROR");
+        frames[count++] =
+            s_text(answer->error_code ? answer->error_code : "internal");
+        frames[count++] = body;
+        return count;
     case SHOAL_ANSWER_QUERY:
-        s_client_header(message, route, "ERROR");
-        zmsg_addstr(message, "internal");
-        zmsg_addstr(message, "a query answer on the client port");
         break;
     }
-    return message;
+    /* Defensive: a query answer never goes to the client port. */
+    count = s_client_header(route, frames, "ERROR");
+    frames[count++] = s_text("internal");
+    frames[count++] = s_text("a query answer on the client port");
+    return count;
 }
 
-zmsg_t *shoal_protocol_pong(const shoal_route_t *route)
+size_t shoal_protocol_pong(const shoal_route_t *route,
+                           shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX])
 {
-    zmsg_t *message = s_envelope(route);
-    s_client_header(message, route, "PONG");
-    return message;
+    return s_client_header(route, frames, "PONG");
 }

@@ -4,7 +4,9 @@
  * through the node, and encoding answers as reply messages.
  *
  * Everything here is a pure function of its inputs, so that it can be
- * tested and fuzzed without a node.
+ * tested and fuzzed without a node. Messages are seen as arrays of frame
+ * views (pointer and size), so the node parses and answers without
+ * copying or allocating per frame (see runtime/frames.h).
  */
 #ifndef SHOAL_RUNTIME_PROTOCOL_H
 #define SHOAL_RUNTIME_PROTOCOL_H
@@ -12,8 +14,8 @@
 #include "actors/messages.h"
 #include "shoal/client.h"
 
-#include <czmq.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum {
     SHOAL_ROUTE_CLIENT = 1, /* reply on the client port */
@@ -22,6 +24,22 @@ typedef enum {
 
 /* Most bytes a route takes: kind, delimiter flag, identity, request id. */
 #define SHOAL_ROUTE_MAX (4 + 255 + SHOAL_REQUEST_ID_MAX)
+
+/* Most frames a request may have, envelope included; a message with more
+ * is malformed. */
+#define SHOAL_FRAMES_MAX 12
+
+/* Most frames a reply has, envelope included. */
+#define SHOAL_REPLY_FRAMES_MAX 8
+
+/* Scratch bytes a reply needs for its decimal numbers. */
+#define SHOAL_REPLY_SCRATCH 48
+
+/* A view of one frame: borrowed bytes. */
+typedef struct {
+    const void *data;
+    size_t size;
+} shoal_frame_t;
 
 /* Where a reply goes. Its pointers are borrowed. */
 typedef struct {
@@ -33,7 +51,8 @@ typedef struct {
     size_t request_id_size;
 } shoal_route_t;
 
-/* A parsed client request; strings point into the message's frames. */
+/* A parsed client request; strings are copied, payload points into the
+ * frames. */
 typedef struct {
     bool is_ping;
     char type[SHOAL_TYPE_NAME_MAX + 1];
@@ -44,22 +63,24 @@ typedef struct {
     size_t payload_size;
 } shoal_client_request_t;
 
-/* Takes the envelope off a message received on a ROUTER: pops the routing
- * id into *identity (the caller destroys it) and an empty delimiter frame
- * when there is one. Returns 0, or -1 when nothing is left to answer (the
- * message should be dropped). */
-int shoal_protocol_open_envelope(zmsg_t *message, zframe_t **identity,
-                                 bool *delimiter);
+/* Takes the envelope off the frames of a message received on a ROUTER:
+ * the routing id goes to route->identity, an empty delimiter frame (when
+ * the first frame after it is empty) sets route->delimiter. Sets *body to
+ * the index of the first frame after the envelope. Returns 0, or -1 when
+ * nothing is left to answer (the message should be dropped). */
+int shoal_protocol_open_envelope(const shoal_frame_t *frames, size_t count,
+                                 shoal_route_t *route, size_t *body);
 
 /* Parses the frames of a client request (after the envelope). Sets the
  * request id in *route as soon as it is readable, even when the rest is
  * not. Returns 0, or -1 with *code ("malformed", "unsupported_version")
- * and message (NUL-terminated, at most message_size bytes) saying which
- * frame is wrong and why. */
-int shoal_protocol_parse_client(zmsg_t *message, size_t max_payload,
+ * and text (NUL-terminated, at most text_size bytes) saying which frame
+ * is wrong and why. */
+int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
+                                size_t max_payload,
                                 shoal_client_request_t *request,
                                 shoal_route_t *route, const char **code,
-                                char *message_text, size_t message_size);
+                                char *text, size_t text_size);
 
 /* Encodes a route into buffer (SHOAL_ROUTE_MAX bytes). Returns its size. */
 size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer);
@@ -68,13 +89,17 @@ size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer);
  * data. Returns 0, or -1 when data is not a valid route. */
 int shoal_route_decode(const void *data, size_t size, shoal_route_t *route);
 
-/* Builds the reply to an answer, ready for the ROUTER named by route->kind:
- * [identity] [empty, when delimiter] [reply frames]. Returns NULL when out
- * of memory. */
-zmsg_t *shoal_protocol_reply(const shoal_route_t *route,
-                             const shoal_answer_t *answer);
+/* Lays out the reply to an answer, ready for the ROUTER named by
+ * route->kind: [identity] [empty, when delimiter] [reply frames]. The
+ * frames point into route, answer and scratch, which must outlive them.
+ * Returns the number of frames (at most SHOAL_REPLY_FRAMES_MAX). */
+size_t shoal_protocol_reply(const shoal_route_t *route,
+                            const shoal_answer_t *answer,
+                            shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX],
+                            char scratch[SHOAL_REPLY_SCRATCH]);
 
-/* Builds a PONG reply to route. */
-zmsg_t *shoal_protocol_pong(const shoal_route_t *route);
+/* Lays out a PONG reply to route, as shoal_protocol_reply. */
+size_t shoal_protocol_pong(const shoal_route_t *route,
+                           shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX]);
 
 #endif

@@ -9,6 +9,43 @@
 #include "runtime/log.h"
 #include "runtime/pipes.h"
 
+#define S_BATCH_MAX 256
+
+/* Loads the recoveries waiting, up to a batch, in one read transaction,
+ * and hands each back to its worker. The batch is taken whole before the
+ * transaction starts: every head it asks for was committed before the
+ * request was sent, so the transaction's snapshot holds it. */
+static void s_load_batch(shoal_journal_t *journal, zsock_t *input,
+                         zsock_t **workers)
+{
+    shoal_recovery_t *batch[S_BATCH_MAX];
+    size_t count = 0;
+    void *pointer;
+    while (count < S_BATCH_MAX &&
+           shoal_pipe_receive(input, &pointer, ZMQ_DONTWAIT) ==
+               SHOAL_PIPE_RECOVERY)
+        batch[count++] = pointer;
+    if (count == 0)
+        return;
+    char *error = NULL;
+    bool in_transaction = shoal_journal_begin_read(journal, &error) == 0;
+    if (!in_transaction) {
+        shoal_log(SHOAL_LOG_WARN, "journal reader: %s", error);
+        free(error); /* each read then runs on its own */
+    }
+    for (size_t i = 0; i < count; i++)
+        shoal_recovery_load(batch[i], journal);
+    if (in_transaction)
+        shoal_journal_end_read(journal);
+    for (size_t i = 0; i < count; i++) {
+        if (batch[i]->error)
+            shoal_log(SHOAL_LOG_ERROR, "recovery of %s: %s", batch[i]->key,
+                      batch[i]->error);
+        shoal_pipe_send(workers[batch[i]->worker], SHOAL_PIPE_RECOVERY,
+                        batch[i], 0);
+    }
+}
+
 void shoal_reader_actor(zsock_t *pipe, void *raw_args)
 {
     shoal_reader_args_t *args = raw_args;
@@ -41,17 +78,7 @@ void shoal_reader_actor(zsock_t *pipe, void *raw_args)
                 break;
             continue;
         }
-        void *pointer;
-        while (shoal_pipe_receive(input, &pointer, ZMQ_DONTWAIT) ==
-               SHOAL_PIPE_RECOVERY) {
-            shoal_recovery_t *recovery = pointer;
-            shoal_recovery_load(recovery, journal);
-            if (recovery->error)
-                shoal_log(SHOAL_LOG_ERROR, "recovery of %s: %s", recovery->key,
-                          recovery->error);
-            shoal_pipe_send(workers[recovery->worker], SHOAL_PIPE_RECOVERY,
-                            recovery, 0);
-        }
+        s_load_batch(journal, input, workers);
     }
     zpoller_destroy(&poller);
     for (uint32_t i = 0; i < args->workers; i++)

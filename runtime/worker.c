@@ -6,6 +6,7 @@
  */
 #include "runtime/worker.h"
 #include "actors/entities.h"
+#include "runtime/frames.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
 #include "runtime/protocol.h"
@@ -35,8 +36,10 @@ static int s_submit_append(void *arg, shoal_append_t *append)
 {
     s_worker_t *self = arg;
     shoal_journal_stats_t *stats = self->args->journal_stats;
-    uint64_t queued =
-        atomic_load(&stats->submitted) - atomic_load(&stats->taken);
+    /* taken first: it never passes submitted, which other workers may
+     * raise meanwhile, so the difference cannot wrap. */
+    uint64_t taken = atomic_load(&stats->taken);
+    uint64_t queued = atomic_load(&stats->submitted) - taken;
     if (queued >= self->args->config->journal_queue)
         return -1;
     /* Counted before the send: the writer may take it at once. */
@@ -64,10 +67,13 @@ static void s_answer(void *arg, shoal_request_t *request,
     s_worker_t *self = arg;
     shoal_route_t route;
     if (shoal_route_decode(request->route, request->route_size, &route) == 0) {
-        zmsg_t *reply = shoal_protocol_reply(&route, answer);
-        zmsg_pushmem(reply, &(uint8_t){(uint8_t)route.kind}, 1);
-        if (zmsg_send(&reply, self->answers) < 0)
-            zmsg_destroy(&reply);
+        shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX + 1];
+        char scratch[SHOAL_REPLY_SCRATCH];
+        uint8_t kind = (uint8_t)route.kind;
+        frames[0] = (shoal_frame_t){&kind, 1};
+        size_t count =
+            shoal_protocol_reply(&route, answer, frames + 1, scratch);
+        shoal_frames_send(zsock_resolve(self->answers), frames, count + 1, 0);
     }
     shoal_request_destroy(&request);
 }

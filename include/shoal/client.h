@@ -4,7 +4,8 @@
  * Used by the `shoal` CLI, the tests and the benchmark harness. One client
  * holds one DEALER socket connected to a node's client port; it pipelines:
  * shoal_client_send queues a request and returns, shoal_client_receive
- * returns the next reply. A client is not thread-safe: use one per thread.
+ * returns the next reply. A client is not thread-safe: use one per thread;
+ * clients may be created from several threads at once.
  */
 #ifndef SHOAL_CLIENT_H
 #define SHOAL_CLIENT_H

@@ -106,3 +106,16 @@ Test(keymap, random_operations_match_a_reference)
     cr_assert_eq(sum, expected);
     shoal_keymap_destroy(&map);
 }
+
+Test(keymap, values_up_to_48_bits_round_trip)
+{
+    shoal_keymap_t *map = shoal_keymap_new(true);
+    uint64_t largest = (UINT64_C(1) << 48) - 1, value = 0;
+    cr_assert_eq(shoal_keymap_put(map, "big", largest), 0);
+    cr_assert_eq(shoal_keymap_put(map, "zero", 0), 0);
+    cr_assert(shoal_keymap_get(map, "big", &value));
+    cr_assert_eq(value, largest);
+    cr_assert(shoal_keymap_get(map, "zero", &value));
+    cr_assert_eq(value, 0);
+    shoal_keymap_destroy(&map);
+}

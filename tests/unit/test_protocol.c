@@ -4,16 +4,72 @@
  * of a client request's frames, the route a request carries through the
  * node, and the frames of every reply.
  *
- * Messages are built frame by frame; no socket is involved.
+ * Messages are arrays of frame views, built frame by frame; no socket is
+ * involved. Each frame of a built message is a heap copy of exactly its
+ * size, with no NUL after it, so that a parser reading past a frame (or
+ * treating one as a C string) is caught by valgrind or ASan.
  */
 #include "runtime/protocol.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PAYLOAD 100
+
+/* Most frames a test message holds: more than a request may have. */
+#define MESSAGE_MAX (SHOAL_FRAMES_MAX + 4)
+
+/* A message built by a test; owns the bytes its frames view. */
+typedef struct {
+    shoal_frame_t frames[MESSAGE_MAX];
+    size_t count;
+} s_message_t;
+
+/* Appends a copy of size bytes of data as a frame. */
+static void s_message_add(s_message_t *message, const void *data, size_t size)
+{
+    cr_assert_lt(message->count, MESSAGE_MAX, "too many frames for a test");
+    void *copy = malloc(size ? size : 1);
+    cr_assert_not_null(copy);
+    if (size)
+        memcpy(copy, data, size);
+    message->frames[message->count++] = (shoal_frame_t){copy, size};
+}
+
+/* Appends a text frame, without its NUL. */
+static void s_message_addstr(s_message_t *message, const char *text)
+{
+    s_message_add(message, text, strlen(text));
+}
+
+/* Builds a message of text frames; NULL ends the list. */
+static s_message_t *s_message(const char *first, ...)
+{
+    s_message_t *message = calloc(1, sizeof *message);
+    cr_assert_not_null(message);
+    va_list args;
+    va_start(args, first);
+    for (const char *frame = first; frame; frame = va_arg(args, const char *))
+        s_message_addstr(message, frame);
+    va_end(args);
+    return message;
+}
+
+/* Frees a message, its frames' bytes and nulls the caller's pointer. */
+static void s_message_destroy(s_message_t **message_p)
+{
+    s_message_t *message = *message_p;
+    if (!message)
+        return;
+    for (size_t i = 0; i < message->count; i++)
+        free((void *)message->frames[i].data);
+    free(message);
+    *message_p = NULL;
+}
 
 /* The outcome of one parse. */
 typedef struct {
@@ -23,18 +79,6 @@ typedef struct {
     const char *code;
     char text[256];
 } s_parse_t;
-
-/* Builds a message of NUL-terminated text frames; NULL ends the list. */
-static zmsg_t *s_message(const char *first, ...)
-{
-    zmsg_t *message = zmsg_new();
-    va_list args;
-    va_start(args, first);
-    for (const char *frame = first; frame; frame = va_arg(args, const char *))
-        zmsg_addstr(message, frame);
-    va_end(args);
-    return message;
-}
 
 /* Returns a malloc'd string of size copies of c. */
 static char *s_repeat(char c, size_t size)
@@ -53,14 +97,14 @@ static bool s_has_request_id;
 /* Parses message and destroys it. The pointers into the message (payload,
  * request id) are cleared in the result; the request id is copied into
  * s_request_id first. */
-static s_parse_t s_parse(zmsg_t *message)
+static s_parse_t s_parse(s_message_t *message)
 {
     s_parse_t parse;
     memset(&parse, 0, sizeof parse);
     memset(&parse.route, 0xab, sizeof parse.route);
-    parse.rc = shoal_protocol_parse_client(message, MAX_PAYLOAD, &parse.request,
-                                           &parse.route, &parse.code,
-                                           parse.text, sizeof parse.text);
+    parse.rc = shoal_protocol_parse_client(
+        message->frames, message->count, MAX_PAYLOAD, &parse.request,
+        &parse.route, &parse.code, parse.text, sizeof parse.text);
     s_has_request_id = parse.route.request_id != NULL;
     memset(s_request_id, 0, sizeof s_request_id);
     if (s_has_request_id) {
@@ -70,7 +114,7 @@ static s_parse_t s_parse(zmsg_t *message)
     }
     parse.request.payload = NULL; /* points into the destroyed message */
     parse.route.request_id = NULL;
-    zmsg_destroy(&message);
+    s_message_destroy(&message);
     return parse;
 }
 
@@ -86,38 +130,41 @@ static void s_assert_malformed(const s_parse_t *parse, const char *about)
 
 /* A SEND with the given frames 3..6 and, when command_id is non-NULL,
  * frame 7. */
-static zmsg_t *s_send(const char *type, const char *entity_id,
-                      const char *command, const char *payload,
-                      const char *command_id)
+static s_message_t *s_send(const char *type, const char *entity_id,
+                           const char *command, const char *payload,
+                           const char *command_id)
 {
-    zmsg_t *message =
+    s_message_t *message =
         s_message("SHOAL/1", "r1", "SEND", type, entity_id, command, NULL);
-    zmsg_addstr(message, payload);
+    s_message_addstr(message, payload);
     if (command_id)
-        zmsg_addstr(message, command_id);
+        s_message_addstr(message, command_id);
     return message;
 }
 
-/* Asserts message has exactly the text frames given (NULL-terminated). */
-static void s_assert_frames(zmsg_t *message, const char *first, ...)
+/* Asserts the count frames are exactly the text frames given
+ * (NULL-terminated), byte for byte. */
+static void s_assert_frames(const shoal_frame_t *frames, size_t count,
+                            const char *first, ...)
 {
-    cr_assert_not_null(message);
+    cr_assert_leq(count, SHOAL_REPLY_FRAMES_MAX);
     va_list args;
     va_start(args, first);
     size_t index = 0;
-    zframe_t *frame = zmsg_first(message);
     for (const char *expected = first; expected;
          expected = va_arg(args, const char *), index++) {
-        cr_assert_not_null(frame, "frame %zu missing, expected '%s'", index,
-                           expected);
-        char *actual = zframe_strdup(frame);
-        cr_assert_str_eq(actual, expected, "frame %zu", index);
-        cr_assert_eq(zframe_size(frame), strlen(expected));
-        free(actual);
-        frame = zmsg_next(message);
+        cr_assert_lt(index, count, "frame %zu missing, expected '%s'", index,
+                     expected);
+        size_t size = strlen(expected);
+        cr_assert_eq(frames[index].size, size,
+                     "frame %zu has %zu bytes, expected '%s'", index,
+                     frames[index].size, expected);
+        cr_assert(size == 0 || memcmp(frames[index].data, expected, size) == 0,
+                  "frame %zu is '%.*s', expected '%s'", index, (int)size,
+                  (const char *)frames[index].data, expected);
     }
     va_end(args);
-    cr_assert_null(frame, "more frames than the %zu expected", index);
+    cr_assert_eq(count, index, "%zu frames, expected %zu", count, index);
 }
 
 /* ---------------------------------------------------------------------
@@ -126,58 +173,90 @@ static void s_assert_frames(zmsg_t *message, const char *first, ...)
 
 Test(protocol, open_envelope_of_a_dealer_without_delimiter)
 {
-    zmsg_t *message = s_message("peer", "SHOAL/1", "r1", "PING", NULL);
-    zframe_t *identity = NULL;
-    bool delimiter = true;
-    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+    s_message_t *message = s_message("peer", "SHOAL/1", "r1", "PING", NULL);
+    shoal_route_t route = {.delimiter = true};
+    size_t body = 0;
+    cr_assert_eq(shoal_protocol_open_envelope(message->frames, message->count,
+                                              &route, &body),
                  0);
-    cr_assert(zframe_streq(identity, "peer"));
-    cr_assert_not(delimiter);
-    cr_assert_eq(zmsg_size(message), 3);
-    cr_assert(zframe_streq(zmsg_first(message), "SHOAL/1"));
-    zframe_destroy(&identity);
-    zmsg_destroy(&message);
+    cr_assert_eq(route.identity, message->frames[0].data);
+    cr_assert_eq(route.identity_size, 4);
+    cr_assert_not(route.delimiter);
+    cr_assert_eq(body, 1);
+    cr_assert_eq(message->count - body, 3);
+    s_message_destroy(&message);
 }
 
-Test(protocol, open_envelope_of_a_req_pops_the_delimiter)
+Test(protocol, open_envelope_of_a_req_skips_the_delimiter)
 {
-    zmsg_t *message = s_message("peer", "", "SHOAL/1", "r1", "PING", NULL);
-    zframe_t *identity = NULL;
-    bool delimiter = false;
-    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+    s_message_t *message = s_message("peer", "", "SHOAL/1", "r1", "PING", NULL);
+    shoal_route_t route = {.delimiter = false};
+    size_t body = 0;
+    cr_assert_eq(shoal_protocol_open_envelope(message->frames, message->count,
+                                              &route, &body),
                  0);
-    cr_assert(zframe_streq(identity, "peer"));
-    cr_assert(delimiter);
-    cr_assert_eq(zmsg_size(message), 3);
-    cr_assert(zframe_streq(zmsg_first(message), "SHOAL/1"));
-    zframe_destroy(&identity);
-    zmsg_destroy(&message);
+    cr_assert_eq(route.identity, message->frames[0].data);
+    cr_assert_eq(route.identity_size, 4);
+    cr_assert(route.delimiter);
+    cr_assert_eq(body, 2);
+    cr_assert_eq(message->count - body, 3);
+    cr_assert_eq(message->frames[body].size, 7);
+    cr_assert_eq(memcmp(message->frames[body].data, "SHOAL/1", 7), 0);
+    s_message_destroy(&message);
+}
+
+Test(protocol, open_envelope_keeps_a_binary_identity)
+{
+    static const unsigned char identity[] = {0, 0x80, 0xff, 0};
+    s_message_t *message = s_message(NULL);
+    s_message_add(message, identity, sizeof identity);
+    s_message_addstr(message, "SHOAL/1");
+    shoal_route_t route;
+    size_t body;
+    cr_assert_eq(shoal_protocol_open_envelope(message->frames, message->count,
+                                              &route, &body),
+                 0);
+    cr_assert_eq(route.identity_size, sizeof identity);
+    cr_assert_eq(memcmp(route.identity, identity, sizeof identity), 0);
+    cr_assert_eq(body, 1);
+    s_message_destroy(&message);
+}
+
+Test(protocol, open_envelope_takes_only_the_first_empty_frame_as_delimiter)
+{
+    /* A delimiter and an empty body frame: there is a frame to answer. */
+    s_message_t *message = s_message("peer", "", "", NULL);
+    shoal_route_t route;
+    size_t body;
+    cr_assert_eq(shoal_protocol_open_envelope(message->frames, message->count,
+                                              &route, &body),
+                 0);
+    cr_assert(route.delimiter);
+    cr_assert_eq(body, 2);
+    s_message_destroy(&message);
 }
 
 Test(protocol, open_envelope_drops_a_message_with_nothing_to_answer)
 {
+    shoal_route_t route;
+    size_t body;
+
     /* Only a routing id. */
-    zmsg_t *message = s_message("peer", NULL);
-    zframe_t *identity = NULL;
-    bool delimiter;
-    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+    s_message_t *message = s_message("peer", NULL);
+    cr_assert_eq(shoal_protocol_open_envelope(message->frames, message->count,
+                                              &route, &body),
                  -1);
-    zframe_destroy(&identity);
-    zmsg_destroy(&message);
+    s_message_destroy(&message);
 
     /* A routing id and a delimiter. */
     message = s_message("peer", "", NULL);
-    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
+    cr_assert_eq(shoal_protocol_open_envelope(message->frames, message->count,
+                                              &route, &body),
                  -1);
-    zframe_destroy(&identity);
-    zmsg_destroy(&message);
+    s_message_destroy(&message);
 
-    /* Nothing at all. */
-    message = zmsg_new();
-    cr_assert_eq(shoal_protocol_open_envelope(message, &identity, &delimiter),
-                 -1);
-    cr_assert_null(identity);
-    zmsg_destroy(&message);
+    /* Nothing at all: no frame is read. */
+    cr_assert_eq(shoal_protocol_open_envelope(NULL, 0, &route, &body), -1);
 }
 
 /* ---------------------------------------------------------------------
@@ -199,53 +278,53 @@ Test(protocol, parses_a_send_without_command_id)
     cr_assert_str_eq(s_request_id, "r1");
 }
 
-Test(protocol, parses_a_send_with_command_id_and_points_into_the_message)
+Test(protocol, parses_a_send_with_command_id_and_points_into_the_frames)
 {
-    zmsg_t *message = s_send("account", "acc 1", "Deposit", "", "cmd-42");
+    s_message_t *message =
+        s_send("account", "acc 1", "Deposit", "{}", "cmd-42");
     shoal_client_request_t request;
     shoal_route_t route = {0};
     const char *code = NULL;
     char text[128];
-    cr_assert_eq(shoal_protocol_parse_client(message, MAX_PAYLOAD, &request,
-                                             &route, &code, text, sizeof text),
+    cr_assert_eq(shoal_protocol_parse_client(message->frames, message->count,
+                                             MAX_PAYLOAD, &request, &route,
+                                             &code, text, sizeof text),
                  0, "%s", text);
     cr_assert_str_eq(request.type, "account");
     cr_assert_str_eq(request.entity_id, "acc 1");
     cr_assert_str_eq(request.command, "Deposit");
     cr_assert_str_eq(request.command_id, "cmd-42");
-    cr_assert_eq(request.payload_size, 0);
+    cr_assert_eq(request.payload_size, 2);
     cr_assert_eq(route.request_id_size, 2);
     cr_assert_eq(memcmp(route.request_id, "r1", 2), 0);
 
-    /* The payload and request id point into the frames. */
-    zframe_t *frame = zmsg_first(message);
-    cr_assert_eq(route.request_id, zframe_data(zmsg_next(message)));
-    for (int i = 0; i < 5; i++)
-        frame = zmsg_next(message);
-    cr_assert_eq(request.payload, zframe_data(frame));
-    zmsg_destroy(&message);
+    /* The payload and request id point into the frames, not copies. */
+    cr_assert_eq(route.request_id, message->frames[1].data);
+    cr_assert_eq(request.payload, message->frames[6].data);
+    s_message_destroy(&message);
 }
 
 Test(protocol, payload_is_opaque_bytes_up_to_max_payload)
 {
-    zmsg_t *message =
+    s_message_t *message =
         s_message("SHOAL/1", "r1", "SEND", "counter", "e1", "Set", NULL);
     unsigned char payload[MAX_PAYLOAD];
     for (size_t i = 0; i < sizeof payload; i++)
         payload[i] = (unsigned char)i; /* NULs included */
-    zmsg_addmem(message, payload, sizeof payload);
-    zmsg_addstr(message, "");
+    s_message_add(message, payload, sizeof payload);
+    s_message_addstr(message, "");
     shoal_client_request_t request;
     shoal_route_t route;
     const char *code;
     char text[128];
-    cr_assert_eq(shoal_protocol_parse_client(message, MAX_PAYLOAD, &request,
-                                             &route, &code, text, sizeof text),
+    cr_assert_eq(shoal_protocol_parse_client(message->frames, message->count,
+                                             MAX_PAYLOAD, &request, &route,
+                                             &code, text, sizeof text),
                  0, "%s", text);
     cr_assert_eq(request.payload_size, sizeof payload);
     cr_assert_eq(memcmp(request.payload, payload, sizeof payload), 0);
     cr_assert_str_eq(request.command_id, "", "an empty frame 7 is no id");
-    zmsg_destroy(&message);
+    s_message_destroy(&message);
 }
 
 Test(protocol, refuses_a_payload_over_max_payload)
@@ -281,7 +360,8 @@ Test(protocol, refuses_a_ping_with_more_frames)
 
 Test(protocol, refuses_another_version_but_keeps_the_request_id)
 {
-    const char *versions[] = {"SHOAL/2", "SHOAL/10", "shoal/1", "", "SHOAL/1 "};
+    const char *versions[] = {"SHOAL/2", "SHOAL/10", "shoal/1",
+                              "",        "SHOAL/1 ", "SHOAL/"};
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
         s_parse_t parse = s_parse(s_message(versions[i], "r9", "PING", NULL));
         cr_assert_eq(parse.rc, -1, "version '%s' accepted", versions[i]);
@@ -294,6 +374,56 @@ Test(protocol, refuses_another_version_but_keeps_the_request_id)
     s_parse_t parse = s_parse(s_message("SHOAL/9", NULL));
     cr_assert_str_eq(parse.code, "unsupported_version");
     cr_assert_not(s_has_request_id);
+
+    /* No frame at all (open_envelope drops such a message first). */
+    parse = s_parse(s_message(NULL));
+    cr_assert_eq(parse.rc, -1);
+    cr_assert_not_null(parse.code);
+    cr_assert_not(s_has_request_id);
+}
+
+Test(protocol, frames_are_bytes_not_c_strings)
+{
+    /* A version, verb or name followed by a NUL is not that word: the
+     * frame's size counts, not where a NUL falls. */
+    s_message_t *message = s_message(NULL);
+    s_message_add(message, "SHOAL/1\0", 8);
+    s_message_addstr(message, "r1");
+    s_message_addstr(message, "PING");
+    s_parse_t parse = s_parse(message);
+    cr_assert_eq(parse.rc, -1);
+    cr_assert_str_eq(parse.code, "unsupported_version");
+    cr_assert_str_eq(s_request_id, "r1");
+
+    message = s_message("SHOAL/1", "r1", NULL);
+    s_message_add(message, "PING\0", 5);
+    parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 2");
+
+    message = s_message("SHOAL/1", "r1", NULL);
+    s_message_add(message, "SEND\0x", 6);
+    s_message_addstr(message, "counter");
+    s_message_addstr(message, "e1");
+    s_message_addstr(message, "Inc");
+    s_message_addstr(message, "");
+    parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 2");
+
+    /* A request id may hold any bytes, NULs included. */
+    message = s_message("SHOAL/1", NULL);
+    s_message_add(message, "a\0b", 3);
+    s_message_addstr(message, "PING");
+    shoal_client_request_t request;
+    shoal_route_t route;
+    const char *code;
+    char text[128];
+    cr_assert_eq(shoal_protocol_parse_client(message->frames, message->count,
+                                             MAX_PAYLOAD, &request, &route,
+                                             &code, text, sizeof text),
+                 0, "%s", text);
+    cr_assert_eq(route.request_id_size, 3);
+    cr_assert_eq(memcmp(route.request_id, "a\0b", 3), 0);
+    s_message_destroy(&message);
 }
 
 Test(protocol, refuses_a_missing_request_id)
@@ -306,8 +436,14 @@ Test(protocol, refuses_a_missing_request_id)
 
 Test(protocol, request_id_may_have_64_bytes_not_65)
 {
+    cr_assert_eq(SHOAL_REQUEST_ID_MAX, 64, "docs/PROTOCOL.md says 0..64");
+
     char *id = s_repeat('i', SHOAL_REQUEST_ID_MAX);
     s_parse_t parse = s_parse(s_message("SHOAL/1", id, "PING", NULL));
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_str_eq(s_request_id, id);
+    parse = s_parse(
+        s_message("SHOAL/1", id, "SEND", "counter", "e1", "Inc", "", NULL));
     cr_assert_eq(parse.rc, 0, "%s", parse.text);
     cr_assert_str_eq(s_request_id, id);
     free(id);
@@ -316,6 +452,16 @@ Test(protocol, request_id_may_have_64_bytes_not_65)
     parse = s_parse(s_message("SHOAL/1", id, "PING", NULL));
     s_assert_malformed(&parse, "frame 1");
     cr_assert_not(s_has_request_id, "an oversized request id is not echoed");
+    cr_assert_eq(parse.route.request_id_size, 0);
+    parse = s_parse(
+        s_message("SHOAL/1", id, "SEND", "counter", "e1", "Inc", "", NULL));
+    s_assert_malformed(&parse, "frame 1");
+    cr_assert_not(s_has_request_id);
+
+    /* Under another version too, an oversized id is not kept. */
+    parse = s_parse(s_message("SHOAL/2", id, "PING", NULL));
+    cr_assert_str_eq(parse.code, "unsupported_version");
+    cr_assert_not(s_has_request_id);
     cr_assert_eq(parse.route.request_id_size, 0);
     free(id);
 }
@@ -326,7 +472,7 @@ Test(protocol, refuses_a_missing_or_unknown_verb)
     s_assert_malformed(&parse, "frame 2");
     cr_assert_str_eq(s_request_id, "r1");
 
-    const char *verbs[] = {"POST", "send", "PONG", ""};
+    const char *verbs[] = {"POST", "send", "PONG", "", "PIN", "SENDX"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         parse = s_parse(s_message("SHOAL/1", "r1", verbs[i], NULL));
         s_assert_malformed(&parse, "frame 2");
@@ -341,11 +487,28 @@ Test(protocol, refuses_a_send_with_missing_or_extra_frames)
     s_assert_malformed(&parse, "frames");
     cr_assert_str_eq(s_request_id, "r1");
 
-    zmsg_t *message = s_send("counter", "e1", "Inc", "", "c1");
-    zmsg_addstr(message, "extra");
-    parse = s_parse(message);
+    parse = s_parse(s_message("SHOAL/1", "r1", "SEND", NULL));
     s_assert_malformed(&parse, "frames");
     cr_assert_str_eq(s_request_id, "r1");
+
+    /* 9 frames: one past the optional command id. */
+    s_message_t *message = s_send("counter", "e1", "Inc", "", "c1");
+    s_message_addstr(message, "extra");
+    cr_assert_eq(message->count, 9);
+    parse = s_parse(message);
+    s_assert_malformed(&parse, "frames");
+    cr_assert(strstr(parse.text, "9"), "%s", parse.text);
+    cr_assert_str_eq(s_request_id, "r1");
+
+    /* As many frames as a request may have, and more. */
+    for (size_t count = SHOAL_FRAMES_MAX; count <= MESSAGE_MAX; count++) {
+        message = s_send("counter", "e1", "Inc", "", "c1");
+        while (message->count < count)
+            s_message_addstr(message, "extra");
+        parse = s_parse(message);
+        s_assert_malformed(&parse, "frames");
+        cr_assert_str_eq(s_request_id, "r1");
+    }
 }
 
 Test(protocol, refuses_a_bad_type_name)
@@ -372,13 +535,21 @@ Test(protocol, refuses_a_bad_type_name)
 
 Test(protocol, refuses_a_type_name_with_a_nul)
 {
-    zmsg_t *message = s_message("SHOAL/1", "r1", "SEND", NULL);
-    zmsg_addmem(message, "coun\0ter", 8);
-    zmsg_addstr(message, "e1");
-    zmsg_addstr(message, "Inc");
-    zmsg_addstr(message, "");
-    s_parse_t parse = s_parse(message);
-    s_assert_malformed(&parse, "frame 3");
+    /* Inside, at the end and alone: a view has no terminator to stop at. */
+    static const struct {
+        const char *bytes;
+        size_t size;
+    } bad[] = {{"coun\0ter", 8}, {"counter\0", 8}, {"\0", 1}, {"\0counter", 8}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_message_t *message = s_message("SHOAL/1", "r1", "SEND", NULL);
+        s_message_add(message, bad[i].bytes, bad[i].size);
+        s_message_addstr(message, "e1");
+        s_message_addstr(message, "Inc");
+        s_message_addstr(message, "");
+        s_parse_t parse = s_parse(message);
+        s_assert_malformed(&parse, "frame 3");
+        cr_assert_str_eq(s_request_id, "r1");
+    }
 }
 
 Test(protocol, refuses_a_bad_entity_id)
@@ -392,10 +563,10 @@ Test(protocol, refuses_a_bad_entity_id)
     }
     free(long_id);
 
-    zmsg_t *message = s_message("SHOAL/1", "r1", "SEND", "counter", NULL);
-    zmsg_addmem(message, "e\0", 2);
-    zmsg_addstr(message, "Inc");
-    zmsg_addstr(message, "");
+    s_message_t *message = s_message("SHOAL/1", "r1", "SEND", "counter", NULL);
+    s_message_add(message, "e\0", 2);
+    s_message_addstr(message, "Inc");
+    s_message_addstr(message, "");
     s_parse_t parse = s_parse(message);
     s_assert_malformed(&parse, "frame 4");
 
@@ -420,8 +591,15 @@ Test(protocol, refuses_a_bad_command_name)
     }
     free(long_name);
 
+    s_message_t *message =
+        s_message("SHOAL/1", "r1", "SEND", "counter", "e1", NULL);
+    s_message_add(message, "Inc\0", 4);
+    s_message_addstr(message, "");
+    s_parse_t parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 5");
+
     char *max_name = s_repeat('c', SHOAL_COMMAND_NAME_MAX);
-    s_parse_t parse = s_parse(s_send("counter", "e1", max_name, "", NULL));
+    parse = s_parse(s_send("counter", "e1", max_name, "", NULL));
     cr_assert_eq(parse.rc, 0, "%s", parse.text);
     cr_assert_str_eq(parse.request.command, max_name);
     free(max_name);
@@ -435,8 +613,8 @@ Test(protocol, refuses_a_bad_command_id)
     cr_assert_str_eq(s_request_id, "r1");
     free(long_id);
 
-    zmsg_t *message = s_send("counter", "e1", "Inc", "", NULL);
-    zmsg_addmem(message, "c\0d", 3);
+    s_message_t *message = s_send("counter", "e1", "Inc", "", NULL);
+    s_message_add(message, "c\0d", 3);
     parse = s_parse(message);
     s_assert_malformed(&parse, "frame 7");
 
@@ -449,18 +627,19 @@ Test(protocol, refuses_a_bad_command_id)
 
 Test(protocol, error_text_fits_the_buffer_given)
 {
-    zmsg_t *message = s_message("SHOAL/2", "r1", "PING", NULL);
+    s_message_t *message = s_message("SHOAL/2", "r1", "PING", NULL);
     shoal_client_request_t request;
     shoal_route_t route;
     const char *code = NULL;
     char text[8];
     memset(text, 'x', sizeof text);
-    cr_assert_eq(shoal_protocol_parse_client(message, MAX_PAYLOAD, &request,
-                                             &route, &code, text, 6),
+    cr_assert_eq(shoal_protocol_parse_client(message->frames, message->count,
+                                             MAX_PAYLOAD, &request, &route,
+                                             &code, text, 6),
                  -1);
     cr_assert_leq(strlen(text), 5);
     cr_assert_eq(text[6], 'x', "wrote past the size given");
-    zmsg_destroy(&message);
+    s_message_destroy(&message);
 }
 
 /* ---------------------------------------------------------------------
@@ -577,6 +756,23 @@ static const shoal_route_t s_client_route = {.kind = SHOAL_ROUTE_CLIENT,
                                              .request_id = "r7",
                                              .request_id_size = 2};
 
+/* The frames of one reply and the scratch they may point into. The
+ * scratch starts out full of garbage, as a caller's stack would be. */
+typedef struct {
+    shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
+    char scratch[SHOAL_REPLY_SCRATCH];
+    size_t count;
+} s_reply_t;
+
+/* Lays out the reply to answer on route into reply. */
+static void s_reply(s_reply_t *reply, const shoal_route_t *route,
+                    const shoal_answer_t *answer)
+{
+    memset(reply, 0x5a, sizeof *reply);
+    reply->count =
+        shoal_protocol_reply(route, answer, reply->frames, reply->scratch);
+}
+
 Test(protocol, accepted_reply_carries_sequence_count_and_reply)
 {
     shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
@@ -584,17 +780,16 @@ Test(protocol, accepted_reply_carries_sequence_count_and_reply)
                              .event_count = 2,
                              .body = "{\"value\":7}",
                              .body_size = 11};
-    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ACCEPTED", "5", "2",
-                    "{\"value\":7}", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "ACCEPTED", "5", "2", "{\"value\":7}", NULL);
 
     /* No events, an empty reply. */
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ACCEPTED};
-    reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ACCEPTED", "0", "0", "",
-                    NULL);
-    zmsg_destroy(&reply);
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "ACCEPTED", "0", "0", "", NULL);
 }
 
 Test(protocol, numbers_are_unsigned_decimal_up_to_64_bits)
@@ -602,10 +797,55 @@ Test(protocol, numbers_are_unsigned_decimal_up_to_64_bits)
     shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
                              .first_seq = UINT64_MAX,
                              .event_count = 1};
-    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ACCEPTED",
-                    "18446744073709551615", "1", "", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "ACCEPTED", "18446744073709551615", "1", "", NULL);
+
+    /* Both numbers at their largest: neither overwrites the other. */
+    answer.event_count = UINT64_MAX;
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "ACCEPTED", "18446744073709551615", "18446744073709551615",
+                    "", NULL);
+}
+
+Test(protocol, numbers_are_decimal_without_leading_zeros)
+{
+    static const struct {
+        uint64_t value;
+        const char *text;
+    } numbers[] = {
+        {0, "0"},
+        {1, "1"},
+        {9, "9"},
+        {10, "10"},
+        {100, "100"},
+        {1000000, "1000000"},
+        {4294967296ULL, "4294967296"},
+        {10000000000000000000ULL, "10000000000000000000"},
+    };
+    size_t n = sizeof numbers / sizeof numbers[0];
+    for (size_t i = 0; i < n; i++) {
+        size_t j = n - 1 - i;
+        shoal_answer_t answer = {.kind = SHOAL_ANSWER_REJECTED,
+                                 .first_seq = numbers[i].value,
+                                 .event_count = numbers[j].value,
+                                 .body = "no",
+                                 .body_size = 2};
+        s_reply_t reply;
+        s_reply(&reply, &s_client_route, &answer);
+        s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                        "REJECTED", numbers[i].text, numbers[j].text, "no",
+                        NULL);
+        /* The numbers live in the scratch given, not in static storage. */
+        for (size_t f = 4; f <= 5; f++)
+            cr_assert((const char *)reply.frames[f].data >= reply.scratch &&
+                          (const char *)reply.frames[f].data +
+                                  reply.frames[f].size <=
+                              reply.scratch + SHOAL_REPLY_SCRATCH,
+                      "frame %zu is not in the scratch", f);
+    }
 }
 
 Test(protocol, reply_starts_with_a_delimiter_when_the_request_had_one)
@@ -617,14 +857,33 @@ Test(protocol, reply_starts_with_a_delimiter_when_the_request_had_one)
                              .event_count = 1,
                              .body = "ok",
                              .body_size = 2};
-    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
-    s_assert_frames(reply, "peer", "", "SHOAL/1", "r7", "ACCEPTED", "1", "1",
-                    "ok", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
+                    "ACCEPTED", "1", "1", "ok", NULL);
+    cr_assert_eq(reply.count, SHOAL_REPLY_FRAMES_MAX,
+                 "the largest reply fills SHOAL_REPLY_FRAMES_MAX");
 
-    reply = shoal_protocol_pong(&route);
-    s_assert_frames(reply, "peer", "", "SHOAL/1", "r7", "PONG", NULL);
-    zmsg_destroy(&reply);
+    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_REJECTED,
+                              .first_seq = 3,
+                              .event_count = 0,
+                              .body = "no",
+                              .body_size = 2};
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
+                    "REJECTED", "3", "0", "no", NULL);
+
+    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
+                              .error_code = "busy",
+                              .body = "full",
+                              .body_size = 4};
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
+                    "ERROR", "busy", "full", NULL);
+
+    shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
+    size_t count = shoal_protocol_pong(&route, frames);
+    s_assert_frames(frames, count, "peer", "", "SHOAL/1", "r7", "PONG", NULL);
 }
 
 Test(protocol, rejected_reply_carries_the_reason)
@@ -634,18 +893,17 @@ Test(protocol, rejected_reply_carries_the_reason)
                              .event_count = 0,
                              .body = "insufficient funds",
                              .body_size = 18};
-    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "REJECTED", "0", "0",
-                    "insufficient funds", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "REJECTED", "0", "0", "insufficient funds", NULL);
 
     /* A rejection that recorded events. */
     answer.first_seq = 9;
     answer.event_count = 1;
-    reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "REJECTED", "9", "1",
-                    "insufficient funds", NULL);
-    zmsg_destroy(&reply);
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "REJECTED", "9", "1", "insufficient funds", NULL);
 }
 
 Test(protocol, error_reply_carries_code_and_message)
@@ -654,17 +912,16 @@ Test(protocol, error_reply_carries_code_and_message)
                              .error_code = "busy",
                              .body = "stash is full",
                              .body_size = 13};
-    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ERROR", "busy",
-                    "stash is full", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
+                    "busy", "stash is full", NULL);
 
     /* Without a code: internal. */
     answer.error_code = NULL;
-    reply = shoal_protocol_reply(&s_client_route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "ERROR", "internal",
-                    "stash is full", NULL);
-    zmsg_destroy(&reply);
+    s_reply(&reply, &s_client_route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
+                    "internal", "stash is full", NULL);
 }
 
 Test(protocol, error_reply_to_a_request_without_id_has_an_empty_id)
@@ -676,31 +933,28 @@ Test(protocol, error_reply_to_a_request_without_id_has_an_empty_id)
                              .error_code = "malformed",
                              .body = "frame 1",
                              .body_size = 7};
-    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
-    s_assert_frames(reply, "peer", "SHOAL/1", "", "ERROR", "malformed",
-                    "frame 1", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "", "ERROR",
+                    "malformed", "frame 1", NULL);
 }
 
 Test(protocol, query_answer_on_the_client_port_is_an_internal_error)
 {
     shoal_answer_t answer = {
         .kind = SHOAL_ANSWER_QUERY, .body = "{}", .body_size = 2};
-    zmsg_t *reply = shoal_protocol_reply(&s_client_route, &answer);
-    cr_assert_eq(zmsg_size(reply), 6);
-    zframe_t *frame = zmsg_first(reply);
-    for (int i = 0; i < 3; i++)
-        frame = zmsg_next(reply);
-    cr_assert(zframe_streq(frame, "ERROR"));
-    cr_assert(zframe_streq(zmsg_next(reply), "internal"));
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &s_client_route, &answer);
+    cr_assert_eq(reply.count, 6);
+    s_assert_frames(reply.frames, 5, "peer", "SHOAL/1", "r7", "ERROR",
+                    "internal", NULL);
 }
 
 Test(protocol, pong_has_no_further_frames)
 {
-    zmsg_t *reply = shoal_protocol_pong(&s_client_route);
-    s_assert_frames(reply, "peer", "SHOAL/1", "r7", "PONG", NULL);
-    zmsg_destroy(&reply);
+    shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
+    size_t count = shoal_protocol_pong(&s_client_route, frames);
+    s_assert_frames(frames, count, "peer", "SHOAL/1", "r7", "PONG", NULL);
 }
 
 Test(protocol, status_replies_are_ok_or_error_and_one_frame)
@@ -709,25 +963,31 @@ Test(protocol, status_replies_are_ok_or_error_and_one_frame)
         .kind = SHOAL_ROUTE_STATUS, .identity = "ops", .identity_size = 3};
     shoal_answer_t answer = {
         .kind = SHOAL_ANSWER_QUERY, .body = "{\"value\":3}", .body_size = 11};
-    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
-    s_assert_frames(reply, "ops", "OK", "{\"value\":3}", NULL);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "ops", "OK", "{\"value\":3}",
+                    NULL);
 
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
                               .error_code = "busy",
                               .body = "worker inbox is full",
                               .body_size = 20};
-    reply = shoal_protocol_reply(&route, &answer);
-    s_assert_frames(reply, "ops", "ERROR", "worker inbox is full", NULL);
-    zmsg_destroy(&reply);
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "ops", "ERROR",
+                    "worker inbox is full", NULL);
 
     route.delimiter = true;
-    reply = shoal_protocol_reply(&route, &answer);
-    s_assert_frames(reply, "ops", "", "ERROR", "worker inbox is full", NULL);
-    zmsg_destroy(&reply);
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "ops", "", "ERROR",
+                    "worker inbox is full", NULL);
+
+    answer = (shoal_answer_t){
+        .kind = SHOAL_ANSWER_QUERY, .body = "{}", .body_size = 2};
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "ops", "", "OK", "{}", NULL);
 }
 
-Test(protocol, reply_keeps_binary_identity_and_body)
+Test(protocol, reply_keeps_binary_identity_and_body_without_copying)
 {
     static const unsigned char identity[] = {0, 0x80, 0xff};
     static const unsigned char body[] = {'a', 0, 'b'};
@@ -736,12 +996,18 @@ Test(protocol, reply_keeps_binary_identity_and_body)
     route.identity_size = sizeof identity;
     shoal_answer_t answer = {
         .kind = SHOAL_ANSWER_ACCEPTED, .body = body, .body_size = sizeof body};
-    zmsg_t *reply = shoal_protocol_reply(&route, &answer);
-    zframe_t *first = zmsg_first(reply);
-    cr_assert_eq(zframe_size(first), sizeof identity);
-    cr_assert_eq(memcmp(zframe_data(first), identity, sizeof identity), 0);
-    zframe_t *last = zmsg_last(reply);
-    cr_assert_eq(zframe_size(last), sizeof body);
-    cr_assert_eq(memcmp(zframe_data(last), body, sizeof body), 0);
-    zmsg_destroy(&reply);
+    s_reply_t reply;
+    s_reply(&reply, &route, &answer);
+    cr_assert_eq(reply.count, 7);
+    shoal_frame_t first = reply.frames[0];
+    cr_assert_eq(first.size, sizeof identity);
+    cr_assert_eq(memcmp(first.data, identity, sizeof identity), 0);
+    shoal_frame_t last = reply.frames[reply.count - 1];
+    cr_assert_eq(last.size, sizeof body);
+    cr_assert_eq(memcmp(last.data, body, sizeof body), 0);
+
+    /* The frames view the route and the answer. */
+    cr_assert_eq(first.data, (const void *)identity);
+    cr_assert_eq(reply.frames[2].data, route.request_id);
+    cr_assert_eq(last.data, (const void *)body);
 }
