@@ -11,6 +11,7 @@
 #ifndef SHOAL_BENCH_H
 #define SHOAL_BENCH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,10 @@ void bench_sleep_ms(int ms);
 
 /* Prints one progress line on stderr, prefixed with the elapsed time. */
 void bench_say(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints label and a compact rendering of json (borrowed) as one
+ * progress line. */
+void bench_say_json(const char *label, json_t *json);
 
 /* Creates a fresh folder /tmp/shoal-bench-XXXXXX. Returns its path (the
  * caller's, release with bench_temp_dir_remove), or NULL. */

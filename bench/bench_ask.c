@@ -56,22 +56,30 @@ int bench_run_ask(const bench_context_t *context, bench_report_t *report)
               spec.warmup_seconds + spec.seconds);
     double cpu_before = bench_node_cpu_seconds(node);
     double harness_before = bench_process_cpu_seconds();
+    json_t *threads_before = bench_node_thread_cpu(node);
     int64_t start = bench_now_ns();
     rc = bench_closed_loop(&spec, &result);
     double elapsed = bench_seconds_since(start);
     double node_cores = (bench_node_cpu_seconds(node) - cpu_before) / elapsed;
     double harness_cores =
         (bench_process_cpu_seconds() - harness_before) / elapsed;
+    json_t *threads_after = bench_node_thread_cpu(node);
+    json_t *thread_cores =
+        bench_thread_cores(threads_before, threads_after, elapsed);
+    json_decref(threads_before);
+    json_decref(threads_after);
     int stop_rc = bench_stop_node(&node, report, "W3",
                                   rc != 0 || result.counted.accepted == 0);
     if (rc != 0 || result.counted.accepted == 0) {
         bench_report_add_failure(report, "W3", "ask commands/s",
                                  "load failed (see log)");
+        json_decref(thread_cores);
         return -1;
     }
     bench_say("W3: %.0f cmd/s (%" PRIu64 " errors), node used %.2f cores, "
               "harness %.2f",
               result.rate, result.all.errors, node_cores, harness_cores);
+    bench_say_json("W3: node threads (cores)", thread_cores);
 
     bench_raw_rate_t raw;
     bench_say("raw: ZeroMQ request/reply rate, %d clients x %d in flight",
@@ -80,6 +88,7 @@ int bench_run_ask(const bench_context_t *context, bench_report_t *report)
                            &raw) != 0) {
         bench_report_add_failure(report, "W3", "raw ZeroMQ rate",
                                  "could not measure (see log)");
+        json_decref(thread_cores);
         return -1;
     }
     bench_say("raw: ZeroMQ %.0f round trips/s", raw.per_second);
@@ -91,13 +100,14 @@ int bench_run_ask(const bench_context_t *context, bench_report_t *report)
                          result.rate >= S_W3_TARGET_FRACTION * raw.per_second);
     bench_report_set_details(
         report, "W3",
-        json_pack("{s:I, s:i, s:i, s:f, s:f, s:o, s:f, s:f, s:{s:I, s:f, s:f}}",
-                  "entities", (json_int_t)profile->w3_entities, "clients",
-                  spec.clients, "window", spec.window, "seconds", spec.seconds,
-                  "rate", result.rate, "all", bench_outcomes_json(&result.all),
-                  "node_cpu_cores", node_cores, "harness_cpu_cores",
-                  harness_cores, "raw_zmq_rate", "round_trips",
-                  (json_int_t)raw.round_trips, "seconds", raw.seconds,
-                  "per_second", raw.per_second));
+        json_pack(
+            "{s:I, s:i, s:i, s:f, s:f, s:o, s:f, s:f, s:o, s:{s:I, s:f, s:f}}",
+            "entities", (json_int_t)profile->w3_entities, "clients",
+            spec.clients, "window", spec.window, "seconds", spec.seconds,
+            "rate", result.rate, "all", bench_outcomes_json(&result.all),
+            "node_cpu_cores", node_cores, "harness_cpu_cores", harness_cores,
+            "node_thread_cores", thread_cores, "raw_zmq_rate", "round_trips",
+            (json_int_t)raw.round_trips, "seconds", raw.seconds, "per_second",
+            raw.per_second));
     return stop_rc;
 }

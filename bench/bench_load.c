@@ -218,6 +218,10 @@ static void *s_closed_thread(void *arg)
         }
         int64_t now = bench_now_ns();
         in_flight--;
+        if (rc == 0 && reply.status == SHOAL_REPLY_ERROR &&
+            result->all.errors == 0)
+            snprintf(result->first_error, sizeof result->first_error, "%s: %s",
+                     reply.error_code, reply.body);
         s_count(&result->all, &reply, rc);
         if (now >= count_from && now <= count_until)
             s_count(&result->counted, &reply, rc);
@@ -258,6 +262,9 @@ int bench_closed_loop(const bench_closed_spec_t *spec,
         s_add(&result->counted, &threads[i].result.counted);
         s_add(&result->all, &threads[i].result.all);
         result->sent += threads[i].result.sent;
+        if (!*result->first_error)
+            memcpy(result->first_error, threads[i].result.first_error,
+                   sizeof result->first_error);
         result->lost += threads[i].result.lost;
         if (threads[i].last_reply_ns > last_reply)
             last_reply = threads[i].last_reply_ns;

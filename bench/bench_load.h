@@ -56,9 +56,10 @@ typedef struct {
     bench_outcomes_t counted; /* replies inside the measured interval */
     bench_outcomes_t all;     /* every reply */
     uint64_t sent;
-    uint64_t lost;  /* requests never answered within timeout_ms */
-    double seconds; /* the measured interval */
-    double rate;    /* counted.accepted + counted.rejected per second */
+    uint64_t lost;         /* requests never answered within timeout_ms */
+    double seconds;        /* the measured interval */
+    double rate;           /* counted.accepted + counted.rejected per second */
+    char first_error[192]; /* "code: message" of the first ERROR reply */
 } bench_closed_result_t;
 
 /* Runs a closed-loop load. Returns 0, or -1 when a client could not be

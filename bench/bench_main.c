@@ -37,7 +37,7 @@ static const bench_profile_t s_quick = {
     .w3_seconds = 5,
     .w4_entities = 10000,
     .w4_events = 100000,
-    .w5_entities = 100000,
+    .w5_entities = 200000,
 };
 
 static const bench_profile_t s_full = {

@@ -10,10 +10,12 @@
 #include "bench.h"
 #include "shoal/client.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -412,26 +414,145 @@ int64_t bench_node_rss_bytes(const bench_node_t *self)
     return rss;
 }
 
-double bench_node_cpu_seconds(const bench_node_t *self)
+/* Reads comm and utime + stime (seconds) from a /proc stat file. */
+static int s_read_stat(const char *path, char *name, size_t name_size,
+                       double *cpu_seconds)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)self->pid);
     FILE *file = fopen(path, "r");
     if (!file)
         return -1;
     char line[1024];
     char *read = fgets(line, sizeof line, file);
     fclose(file);
-    /* Fields after the command name, which may hold spaces: skip to the
-     * last ')'. utime and stime are fields 14 and 15. */
-    char *after = read ? strrchr(line, ')') : NULL;
+    /* "pid (comm) state ...": comm may hold spaces and parentheses, so it
+     * ends at the last ')'. utime and stime are fields 14 and 15. */
+    char *open = read ? strchr(line, '(') : NULL;
+    char *close = read ? strrchr(line, ')') : NULL;
     unsigned long long utime, stime;
-    if (!after || sscanf(after + 2,
-                         "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
-                         "%llu",
-                         &utime, &stime) != 2)
+    if (!open || !close || close < open ||
+        sscanf(close + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+               &stime) != 2)
         return -1;
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    if (name) {
+        size_t size = (size_t)(close - open - 1);
+        if (size >= name_size)
+            size = name_size - 1;
+        memcpy(name, open + 1, size);
+        name[size] = '\0';
+    }
+    *cpu_seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    return 0;
+}
+
+double bench_node_cpu_seconds(const bench_node_t *self)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)self->pid);
+    double cpu;
+    return s_read_stat(path, NULL, 0, &cpu) == 0 ? cpu : -1;
+}
+
+typedef struct {
+    long tid;
+    char name[64];
+    double cpu;
+} s_thread_t;
+
+static int s_compare_tid(const void *a, const void *b)
+{
+    long x = ((const s_thread_t *)a)->tid, y = ((const s_thread_t *)b)->tid;
+    return (x > y) - (x < y);
+}
+
+json_t *bench_node_thread_cpu(const bench_node_t *self)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)self->pid);
+    DIR *tasks = opendir(path);
+    if (!tasks)
+        return NULL;
+    size_t count = 0, capacity = 64;
+    s_thread_t *threads = calloc(capacity, sizeof *threads);
+    struct dirent *entry;
+    while (threads && (entry = readdir(tasks)) != NULL && count < capacity) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        char stat_path[512];
+        snprintf(stat_path, sizeof stat_path, "%s/%s/stat", path,
+                 entry->d_name);
+        s_thread_t *thread = &threads[count];
+        thread->tid = atol(entry->d_name);
+        if (s_read_stat(stat_path, thread->name, sizeof thread->name,
+                        &thread->cpu) == 0)
+            count++;
+    }
+    closedir(tasks);
+    if (!threads)
+        return NULL;
+    /* Labels: "main" for the main thread; threads the node did not name
+     * get "shoald#k", k their rank in creation (thread id) order. */
+    qsort(threads, count, sizeof *threads, s_compare_tid);
+    json_t *result = json_object();
+    int unnamed = 0;
+    for (size_t i = 0; i < count; i++) {
+        char label[96];
+        if (threads[i].tid == (long)self->pid)
+            snprintf(label, sizeof label, "main");
+        else if (strcmp(threads[i].name, "shoald") == 0)
+            snprintf(label, sizeof label, "shoald#%d", unnamed++);
+        else
+            snprintf(label, sizeof label, "%s", threads[i].name);
+        json_object_set_new(result, label,
+                            json_pack("{s:I, s:f}", "tid",
+                                      (json_int_t)threads[i].tid, "cpu_s",
+                                      threads[i].cpu));
+    }
+    free(threads);
+    return result;
+}
+
+typedef struct {
+    char label[96];
+    double cores;
+} s_thread_cores_t;
+
+static int s_compare_cores(const void *a, const void *b)
+{
+    double x = ((const s_thread_cores_t *)a)->cores;
+    double y = ((const s_thread_cores_t *)b)->cores;
+    return (x < y) - (x > y);
+}
+
+json_t *bench_thread_cores(json_t *before, json_t *after, double seconds)
+{
+    json_t *result = json_object();
+    size_t count = json_object_size(after);
+    s_thread_cores_t *rows = calloc(count + 1, sizeof *rows);
+    if (!rows || seconds <= 0)
+        goto out_free;
+    size_t used = 0;
+    const char *tid; /* the label */
+    json_t *thread;
+    json_object_foreach(after, tid, thread)
+    {
+        json_t *earlier = json_object_get(before, tid);
+        double cpu = json_real_value(json_object_get(thread, "cpu_s"));
+        double cpu_before =
+            earlier ? json_real_value(json_object_get(earlier, "cpu_s")) : 0;
+        double cores = (cpu - cpu_before) / seconds;
+        if (cores < 0.01)
+            continue;
+        snprintf(rows[used].label, sizeof rows[used].label, "%s", tid);
+        rows[used++].cores = cores;
+    }
+    qsort(rows, used, sizeof *rows, s_compare_cores);
+    for (size_t i = 0; i < used; i++)
+        json_object_set_new(result, rows[i].label,
+                            json_real(round(rows[i].cores * 100) / 100));
+out_free:
+    free(rows);
+    return result;
 }
 
 json_t *bench_node_status(bench_node_t *self)

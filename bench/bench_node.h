@@ -67,6 +67,19 @@ int64_t bench_node_rss_bytes(const bench_node_t *self);
 /* CPU time the node used so far (user + system), in seconds, or -1. */
 double bench_node_cpu_seconds(const bench_node_t *self);
 
+/* CPU time (user + system, seconds) of each of the node's threads now,
+ * as a JSON object label -> {"tid": id, "cpu_s": seconds} (the caller's),
+ * or NULL when /proc cannot be read. The label is "main" for the main
+ * thread, the thread's name when it has its own (ZMQbg/IO/0), else
+ * "shoald#k" with k its rank in creation order. */
+json_t *bench_node_thread_cpu(const bench_node_t *self);
+
+/* From two bench_node_thread_cpu readings `seconds` apart, the cores each
+ * thread used meanwhile, as an object label -> cores (the caller's),
+ * busiest first, threads under 0.01 core left out. NULL-safe (returns an
+ * empty object). */
+json_t *bench_thread_cores(json_t *before, json_t *after, double seconds);
+
 /* Asks the status socket `status` and returns the parsed JSON (the
  * caller's, json_decref), or NULL (the reason is printed). Returns NULL
  * at once when the node has exited or the run was interrupted. */

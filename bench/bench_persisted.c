@@ -39,6 +39,7 @@ typedef struct {
     int64_t entries, commits;
     double mean_batch;
     double node_cores, harness_cores;
+    json_t *thread_cores; /* per node thread; owned */
 } s_w1_t;
 
 /* What W2 measured on the node. */
@@ -99,6 +100,7 @@ static int s_w1(const bench_context_t *context, bench_node_t *node, s_w1_t *w1)
     int64_t entries_before = bench_node_status_int(node, "journal.entries");
     int64_t commits_before = bench_node_status_int(node, "journal.commits");
     double node_cpu = bench_node_cpu_seconds(node);
+    json_t *threads_before = bench_node_thread_cpu(node);
     double harness_cpu = bench_process_cpu_seconds();
     int64_t start = bench_now_ns();
     bench_say("W1: %d clients x %d in flight, Deposits over %" PRIu64
@@ -109,6 +111,11 @@ static int s_w1(const bench_context_t *context, bench_node_t *node, s_w1_t *w1)
     double elapsed = bench_seconds_since(start);
     w1->node_cores = (bench_node_cpu_seconds(node) - node_cpu) / elapsed;
     w1->harness_cores = (bench_process_cpu_seconds() - harness_cpu) / elapsed;
+    json_t *threads_after = bench_node_thread_cpu(node);
+    w1->thread_cores =
+        bench_thread_cores(threads_before, threads_after, elapsed);
+    json_decref(threads_before);
+    json_decref(threads_after);
     w1->entries =
         bench_node_status_int(node, "journal.entries") - entries_before;
     w1->commits =
@@ -122,6 +129,9 @@ static int s_w1(const bench_context_t *context, bench_node_t *node, s_w1_t *w1)
               "harness %.2f",
               w1->load.rate, w1->load.all.errors, w1->load.all.busy,
               w1->mean_batch, w1->node_cores, w1->harness_cores);
+    if (*w1->load.first_error)
+        bench_say("W1: first error: %s", w1->load.first_error);
+    bench_say_json("W1: node threads (cores)", w1->thread_cores);
     return 0;
 }
 
@@ -171,24 +181,28 @@ static void s_w1_report(bench_report_t *report, const bench_context_t *context,
                          rate >= S_W1_TARGET_RATE &&
                              rate >=
                                  S_W1_TARGET_FRACTION * raw->rows_per_second);
-    bench_report_set_details(
-        report, "W1",
-        json_pack(
-            "{s:I, s:i, s:i, s:f, s:f, s:o, s:o, s:I, s:I, s:f, s:f, "
-            "s:f, s:{s:I, s:f, s:f, s:i}, s:{s:I, s:f, s:f, s:i}}",
-            "entities", (json_int_t)context->profile.w1_entities, "clients",
-            w1->clients, "window", w1->window, "seconds", w1->load.seconds,
-            "rate", rate, "counted", bench_outcomes_json(&w1->load.counted),
-            "all", bench_outcomes_json(&w1->load.all), "journal_entries",
-            (json_int_t)w1->entries, "group_commits", (json_int_t)w1->commits,
-            "mean_group_commit_size", w1->mean_batch, "node_cpu_cores",
-            w1->node_cores, "harness_cpu_cores", w1->harness_cores,
-            "raw_sqlite_append", "rows", (json_int_t)raw->rows, "seconds",
-            raw->seconds, "rows_per_second", raw->rows_per_second, "batch",
-            S_RAW_BATCH, "raw_sqlite_append_at_mean_batch", "rows",
-            (json_int_t)raw_at_batch->rows, "seconds", raw_at_batch->seconds,
-            "rows_per_second", raw_at_batch->rows_per_second, "batch",
-            (int)lround(w1->mean_batch)));
+    json_t *details = json_pack(
+        "{s:I, s:i, s:i, s:f, s:f, s:o, s:o, s:I, s:I, s:f, s:f, "
+        "s:f, s:{s:I, s:f, s:f, s:i}, s:{s:I, s:f, s:f, s:i}}",
+        "entities", (json_int_t)context->profile.w1_entities, "clients",
+        w1->clients, "window", w1->window, "seconds", w1->load.seconds, "rate",
+        rate, "counted", bench_outcomes_json(&w1->load.counted), "all",
+        bench_outcomes_json(&w1->load.all), "journal_entries",
+        (json_int_t)w1->entries, "group_commits", (json_int_t)w1->commits,
+        "mean_group_commit_size", w1->mean_batch, "node_cpu_cores",
+        w1->node_cores, "harness_cpu_cores", w1->harness_cores,
+        "raw_sqlite_append", "rows", (json_int_t)raw->rows, "seconds",
+        raw->seconds, "rows_per_second", raw->rows_per_second, "batch",
+        S_RAW_BATCH, "raw_sqlite_append_at_mean_batch", "rows",
+        (json_int_t)raw_at_batch->rows, "seconds", raw_at_batch->seconds,
+        "rows_per_second", raw_at_batch->rows_per_second, "batch",
+        (int)lround(w1->mean_batch));
+    if (details)
+        json_object_set(details, "node_thread_cores", w1->thread_cores);
+    if (details && *w1->load.first_error)
+        json_object_set_new(details, "first_error",
+                            json_string(w1->load.first_error));
+    bench_report_set_details(report, "W1", details);
 }
 
 /* Adds W2's rows (latencies in milliseconds) and details. */
@@ -310,6 +324,7 @@ int bench_run_persisted(const bench_context_t *context, bench_report_t *report)
     bool w2_done = false;
     int rc = s_run_node(context, report, &w1, &w2, &w2_done);
     if (rc != 0) {
+        json_decref(w1.thread_cores);
         bench_open_result_clear(&w2.open);
         return -1;
     }
@@ -318,6 +333,7 @@ int bench_run_persisted(const bench_context_t *context, bench_report_t *report)
                                   &raw_at_batch) != 0)
         bench_say("raw: SQLite append at the node's batch size: not measured");
     s_w1_report(report, context, &w1, &raw_append, &raw_at_batch);
+    json_decref(w1.thread_cores);
     if (!w2_done) {
         bench_report_add_failure(report, "W2", "latency",
                                  "load failed (see log)");

@@ -143,14 +143,19 @@ int bench_run_recovery(const bench_context_t *context, bench_report_t *report)
                             profile->w4_entities, S_READ_THREADS, S_READ_WINDOW,
                             BENCH_REPLY_TIMEOUT_MS, &read);
     double all_seconds = bench_seconds_since(bench_node_spawned_ns(node));
+    json_t *thread_cpu = bench_node_thread_cpu(node);
+    json_t *thread_cores = bench_thread_cores(NULL, thread_cpu, all_seconds);
+    json_decref(thread_cpu);
     int64_t recoveries = bench_node_status_int(node, "lifecycle.recoveries");
     int64_t events = bench_node_status_int(node, "journal.events");
     int stop_rc = bench_stop_node(&node, report, "W4", rc != 0);
     if (rc != 0) {
         bench_report_add_failure(report, "W4", "recovery",
                                  "not every entity was read (see log)");
+        json_decref(thread_cores);
         return -1;
     }
+    bench_say_json("W4: node threads from spawn (cores)", thread_cores);
     bench_say("W4: serving after %.3f s, every entity read after %.3f s "
               "(%" PRIu64 " busy answers retried, %" PRId64 " recoveries)",
               ready_seconds, all_seconds, read.errors, recoveries);
@@ -158,7 +163,7 @@ int bench_run_recovery(const bench_context_t *context, bench_report_t *report)
            &raw);
     bench_report_set_details(
         report, "W4",
-        json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:i, s:i, "
+        json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:i, s:i, s:o, "
                   "s:{s:I, s:I, s:I, s:f, s:f, s:f}}",
                   "entities", (json_int_t)profile->w4_entities, "events",
                   (json_int_t)profile->w4_events, "events_after_restart",
@@ -167,10 +172,10 @@ int bench_run_recovery(const bench_context_t *context, bench_report_t *report)
                   read.seconds, "recoveries", (json_int_t)recoveries,
                   "status_errors_retried", (json_int_t)read.errors,
                   "read_threads", S_READ_THREADS, "read_window", S_READ_WINDOW,
-                  "raw_sqlite_read", "rows", (json_int_t)raw.rows, "events",
-                  (json_int_t)raw.events, "bytes", (json_int_t)raw.bytes,
-                  "seconds", raw.seconds, "rows_per_second",
-                  raw.rows_per_second, "events_per_second",
+                  "node_thread_cores", thread_cores, "raw_sqlite_read", "rows",
+                  (json_int_t)raw.rows, "events", (json_int_t)raw.events,
+                  "bytes", (json_int_t)raw.bytes, "seconds", raw.seconds,
+                  "rows_per_second", raw.rows_per_second, "events_per_second",
                   raw.events_per_second));
     return stop_rc;
 }

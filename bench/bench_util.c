@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +59,14 @@ void bench_say(const char *format, ...)
     vsnprintf(line, sizeof line, format, args);
     va_end(args);
     fprintf(stderr, "[%7.1fs] %s\n", bench_seconds_since(s_started_ns), line);
+}
+
+void bench_say_json(const char *label, json_t *json)
+{
+    char *text =
+        json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(3)) : NULL;
+    bench_say("%s: %s", label, text ? text : "-");
+    free(text);
 }
 
 char *bench_temp_dir_new(void)
