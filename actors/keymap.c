@@ -205,3 +205,18 @@ void shoal_keymap_each(const shoal_keymap_t *self,
             visit(self->slots[i].key, self->slots[i].tagged & S_VALUE_MASK,
                   arg);
 }
+
+bool shoal_keymap_next(const shoal_keymap_t *self, size_t *cursor,
+                       const char **key, uint64_t *value)
+{
+    for (; *cursor < self->capacity; (*cursor)++) {
+        const s_slot_t *slot = &self->slots[*cursor];
+        if (slot->key) {
+            *key = slot->key;
+            *value = slot->tagged & S_VALUE_MASK;
+            (*cursor)++;
+            return true;
+        }
+    }
+    return false;
+}

@@ -48,6 +48,13 @@ size_t shoal_keymap_size(const shoal_keymap_t *self);
 /* Bytes the map itself holds (slots and owned keys), for the status. */
 size_t shoal_keymap_bytes(const shoal_keymap_t *self);
 
+/* Steps a walk over the entries, in no order: starting from *cursor (0
+ * for the first call), finds the next entry, sets *key (borrowed) and
+ * *value, advances *cursor past it and returns true; returns false at the
+ * end. The map must not change during the walk. */
+bool shoal_keymap_next(const shoal_keymap_t *self, size_t *cursor,
+                       const char **key, uint64_t *value);
+
 /* Calls visit(key, value, arg) for every entry, in no order. The map must
  * not change during the walk. */
 void shoal_keymap_each(const shoal_keymap_t *self,

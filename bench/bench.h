@@ -36,6 +36,8 @@ typedef struct {
     uint64_t w5_entities;
 } bench_profile_t;
 
+#define BENCH_NODE_SETTINGS_MAX 8
+
 /* One run of the harness. Paths are borrowed from argv; work_dir is the
  * run's temporary folder, removed at the end. */
 typedef struct {
@@ -44,6 +46,10 @@ typedef struct {
     const char *probe;      /* bench/probe.so */
     const char *work_dir;   /* /tmp/shoal-bench-XXXXXX */
     int workers;            /* --workers for the nodes; 0 = their default */
+    /* Extra node flags from --node-setting KEY=VALUE, as "--KEY", "VALUE"
+     * pairs, given to every node after the workload's own settings. */
+    const char *node_args[2 * BENCH_NODE_SETTINGS_MAX];
+    int node_arg_count;
     bench_profile_t profile;
 } bench_context_t;
 

@@ -337,6 +337,7 @@ typedef struct {
     int64_t *lags;      /* per request: actual send - due time */
     bench_outcomes_t all;
     uint64_t sent, lost, answered_in_time;
+    char first_error[192];
     bool failed;
 } s_open_thread_t;
 
@@ -428,6 +429,10 @@ static void *s_open_thread(void *arg)
         }
         int64_t received = bench_now_ns();
         in_flight--;
+        if (rc == 0 && reply.status == SHOAL_REPLY_ERROR &&
+            self->all.errors == 0)
+            snprintf(self->first_error, sizeof self->first_error, "%s: %s",
+                     reply.error_code, reply.body);
         s_count(&self->all, &reply, rc);
         if (received <= send_end)
             self->answered_in_time++;
@@ -514,6 +519,9 @@ int bench_open_loop(const bench_open_spec_t *spec, bench_open_result_t *result)
         free(thread->lags);
         s_add(&result->all, &thread->all);
         result->sent += thread->sent;
+        if (!*result->first_error)
+            memcpy(result->first_error, thread->first_error,
+                   sizeof result->first_error);
         result->lost += thread->lost;
         in_time += thread->answered_in_time;
         if (thread->failed)

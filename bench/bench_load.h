@@ -99,7 +99,8 @@ typedef struct {
     bench_outcomes_t all;
     uint64_t sent;
     uint64_t lost;
-    double achieved_rate; /* replies per second while sending */
+    double achieved_rate;  /* replies per second while sending */
+    char first_error[192]; /* "code: message" of the first ERROR reply */
     /* The worst latency of the requests due in each tick of the run
      * (BENCH_OPEN_TICK_MS), in microseconds, 0 for none: shows whether
      * the tail comes from periodic stalls. Owned by the result. */

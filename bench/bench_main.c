@@ -76,7 +76,7 @@ static void s_usage(FILE *out)
             "usage: shoal-bench --shoald PATH --plugin-dir DIR --probe PATH\n"
             "                   [--json PATH] [--full] [--only W1,W3,...]\n"
             "                   [--workers N] [--clients N] [--window N]\n"
-            "                   [--keep]\n"
+            "                   [--node-setting KEY=VALUE]... [--keep]\n"
             "\n"
             "Starts shoald nodes in temporary folders on ephemeral ports,\n"
             "runs the workloads W1..W5 through the client protocol, measures\n"
@@ -93,8 +93,34 @@ static void s_usage(FILE *out)
             "theirs)\n"
             "  --clients N        pipelining client threads [%d]\n"
             "  --window N         requests in flight per client [%d]\n"
+            "  --node-setting KEY=VALUE\n"
+            "                     pass --KEY VALUE to every node, after the\n"
+            "                     workload's own settings (e.g.\n"
+            "                     checkpoint-ms=60000); repeatable\n"
             "  --keep             keep the temporary folder\n",
             s_quick.clients, s_quick.window);
+}
+
+/* Adds a --node-setting KEY=VALUE as the flags "--KEY" "VALUE"; the
+ * flag's text lives in flags, the value in argv (left as it is, so that
+ * the report shows the command as typed). Returns 0 or -1. */
+static int s_add_node_setting(bench_context_t *context, const char *setting,
+                              char flags[][80])
+{
+    char *equals = strchr(setting, '=');
+    int index = context->node_arg_count / 2;
+    if (!equals || equals == setting || index == BENCH_NODE_SETTINGS_MAX ||
+        (size_t)(equals - setting) + 3 > 80) {
+        fprintf(stderr,
+                "shoal-bench: bad --node-setting '%s' (KEY=VALUE, "
+                "at most %d)\n",
+                setting, BENCH_NODE_SETTINGS_MAX);
+        return -1;
+    }
+    snprintf(flags[index], 80, "--%.*s", (int)(equals - setting), setting);
+    context->node_args[context->node_arg_count++] = flags[index];
+    context->node_args[context->node_arg_count++] = equals + 1;
+    return 0;
 }
 
 /* True when the workload is selected by --only (or there is no --only). */
@@ -129,9 +155,11 @@ int main(int argc, char **argv)
         {"clients", required_argument, NULL, 'c'},
         {"window", required_argument, NULL, 'W'},
         {"keep", no_argument, NULL, 'k'},
+        {"node-setting", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     bench_context_t context = {.profile = s_quick};
+    char node_flags[BENCH_NODE_SETTINGS_MAX][80];
     const char *json_path = NULL, *only = NULL;
     bool keep = false;
     int clients = 0, window = 0, option;
@@ -166,6 +194,12 @@ int main(int argc, char **argv)
             break;
         case 'k':
             keep = true;
+            break;
+        case 'n':
+            if (s_add_node_setting(&context, optarg, node_flags) != 0) {
+                s_usage(stderr);
+                return 2;
+            }
             break;
         case 'h':
             s_usage(stdout);

@@ -38,9 +38,9 @@
 #define S_SETTLE_MS 1500
 
 typedef struct {
-    int64_t rss_before;
-    int64_t rss_loaded;  /* right after the last reply */
-    int64_t rss_settled; /* after a checkpoint */
+    bench_node_memory_t before;
+    bench_node_memory_t loaded;  /* right after the last reply */
+    bench_node_memory_t settled; /* after a checkpoint */
     int64_t resident;
     double seconds;
     double bytes_per_entity;
@@ -99,25 +99,25 @@ static int s_measure(const bench_context_t *context, const char *name,
                      S_WARMUP_ENTITIES) != 0)
         goto out_stop;
     bench_sleep_ms(S_SETTLE_MS);
-    memory->rss_before = bench_node_rss_bytes(node);
+    bench_node_memory(node, &memory->before);
     int64_t start = bench_now_ns();
     if (s_touch_each(context, node, type, command, NULL, count) != 0)
         goto out_stop;
     memory->seconds = bench_seconds_since(start);
-    memory->rss_loaded = bench_node_rss_bytes(node);
+    bench_node_memory(node, &memory->loaded);
     if (bench_node_wait_status_at_least(node, "entities", expected, 30000) != 0)
         goto out_stop;
     bench_sleep_ms(S_SETTLE_MS);
-    memory->rss_settled = bench_node_rss_bytes(node);
+    bench_node_memory(node, &memory->settled);
     memory->resident = bench_node_status_int(node, "entities");
     memory->bytes_per_entity =
-        (double)(memory->rss_settled - memory->rss_before) / (double)count;
+        (double)(memory->settled.rss - memory->before.rss) / (double)count;
     bench_say("W5: %s: %" PRIu64 " entities in %.1f s; RSS %.1f -> %.1f MiB "
               "(%.1f right after): %.0f bytes/entity",
               type, count, memory->seconds,
-              (double)memory->rss_before / 1048576.0,
-              (double)memory->rss_settled / 1048576.0,
-              (double)memory->rss_loaded / 1048576.0, memory->bytes_per_entity);
+              (double)memory->before.rss / 1048576.0,
+              (double)memory->settled.rss / 1048576.0,
+              (double)memory->loaded.rss / 1048576.0, memory->bytes_per_entity);
     rc = 0;
 out_stop:
     if (rc != 0)
@@ -127,15 +127,31 @@ out_stop:
     return rc;
 }
 
-static json_t *s_memory_json(const s_memory_t *memory)
+static json_t *s_reading_json(const bench_node_memory_t *reading)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f}", "rss_before",
-                     (json_int_t)memory->rss_before, "rss_right_after",
-                     (json_int_t)memory->rss_loaded, "rss_settled",
-                     (json_int_t)memory->rss_settled, "resident_entities",
-                     (json_int_t)memory->resident, "load_seconds",
-                     memory->seconds, "bytes_per_entity",
-                     memory->bytes_per_entity);
+    return json_pack("{s:I, s:I, s:I, s:I}", "rss", (json_int_t)reading->rss,
+                     "anonymous", (json_int_t)reading->anonymous, "file",
+                     (json_int_t)reading->file, "shared",
+                     (json_int_t)reading->shared);
+}
+
+static json_t *s_memory_json(const s_memory_t *memory, uint64_t count)
+{
+    double per_entity = (double)count;
+    return json_pack(
+        "{s:o, s:o, s:o, s:I, s:f, s:f, s:{s:f, s:f, s:f}}", "before",
+        s_reading_json(&memory->before), "right_after",
+        s_reading_json(&memory->loaded), "settled",
+        s_reading_json(&memory->settled), "resident_entities",
+        (json_int_t)memory->resident, "load_seconds", memory->seconds,
+        "bytes_per_entity", memory->bytes_per_entity,
+        "bytes_per_entity_by_kind", "anonymous",
+        (double)(memory->settled.anonymous - memory->before.anonymous) /
+            per_entity,
+        "file",
+        (double)(memory->settled.file - memory->before.file) / per_entity,
+        "shared",
+        (double)(memory->settled.shared - memory->before.shared) / per_entity);
 }
 
 int bench_run_memory(const bench_context_t *context, bench_report_t *report)
@@ -168,11 +184,13 @@ int bench_run_memory(const bench_context_t *context, bench_report_t *report)
     bench_report_add(report, "W5", "plugin state (counter - probe)",
                      counter.bytes_per_entity - probe.bytes_per_entity,
                      "B/entity");
-    bench_report_set_details(report, "W5",
-                             json_pack("{s:I, s:i, s:o, s:o}", "entities",
-                                       (json_int_t)context->profile.w5_entities,
-                                       "warmup_entities", S_WARMUP_ENTITIES,
-                                       "probe", s_memory_json(&probe),
-                                       "counter", s_memory_json(&counter)));
+    bench_report_set_details(
+        report, "W5",
+        json_pack("{s:I, s:i, s:o, s:o}", "entities",
+                  (json_int_t)context->profile.w5_entities, "warmup_entities",
+                  S_WARMUP_ENTITIES, "probe",
+                  s_memory_json(&probe, context->profile.w5_entities),
+                  "counter",
+                  s_memory_json(&counter, context->profile.w5_entities)));
     return 0;
 }

@@ -394,24 +394,30 @@ int64_t bench_node_spawned_ns(const bench_node_t *self)
     return self->spawned_ns;
 }
 
-int64_t bench_node_rss_bytes(const bench_node_t *self)
+int bench_node_memory(const bench_node_t *self, bench_node_memory_t *memory)
 {
+    memset(memory, 0, sizeof *memory);
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", (int)self->pid);
     FILE *file = fopen(path, "r");
     if (!file)
         return -1;
     char line[256];
-    int64_t rss = -1;
+    int found = 0;
     while (fgets(line, sizeof line, file)) {
         long long kilobytes;
         if (sscanf(line, "VmRSS: %lld kB", &kilobytes) == 1) {
-            rss = (int64_t)kilobytes * 1024;
-            break;
-        }
+            memory->rss = (int64_t)kilobytes * 1024;
+            found++;
+        } else if (sscanf(line, "RssAnon: %lld kB", &kilobytes) == 1)
+            memory->anonymous = (int64_t)kilobytes * 1024;
+        else if (sscanf(line, "RssFile: %lld kB", &kilobytes) == 1)
+            memory->file = (int64_t)kilobytes * 1024;
+        else if (sscanf(line, "RssShmem: %lld kB", &kilobytes) == 1)
+            memory->shared = (int64_t)kilobytes * 1024;
     }
     fclose(file);
-    return rss;
+    return found ? 0 : -1;
 }
 
 /* Reads comm and utime + stime (seconds) from a /proc stat file. */

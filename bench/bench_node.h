@@ -61,8 +61,17 @@ double bench_node_ready_seconds(const bench_node_t *self);
 /* The spawn time on the bench_now_ns clock. */
 int64_t bench_node_spawned_ns(const bench_node_t *self);
 
-/* The node's resident set (VmRSS of /proc/PID/status) in bytes, or -1. */
-int64_t bench_node_rss_bytes(const bench_node_t *self);
+/* The node's resident memory, bytes, from /proc/PID/status. */
+typedef struct {
+    int64_t rss;       /* VmRSS: the figure W5 reports */
+    int64_t anonymous; /* RssAnon: heap, stacks, anonymous maps */
+    int64_t file;      /* RssFile: mapped files (code, libraries) */
+    int64_t shared;    /* RssShmem: shared memory (SQLite's WAL index) */
+} bench_node_memory_t;
+
+/* Reads the node's resident memory into *memory. Returns 0, or -1 when
+ * /proc cannot be read (then *memory is zeroed). */
+int bench_node_memory(const bench_node_t *self, bench_node_memory_t *memory);
 
 /* CPU time the node used so far (user + system), in seconds, or -1. */
 double bench_node_cpu_seconds(const bench_node_t *self);

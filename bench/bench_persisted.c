@@ -157,6 +157,11 @@ static int s_w2(const bench_context_t *context, bench_node_t *node,
               open->latency.p50, open->latency.p99, open->latency.p999,
               open->latency.max, open->achieved_rate, open->from_send.p50,
               open->from_send.p99, open->send_lag.p99, open->send_lag.max);
+    if (open->all.errors > 0)
+        bench_say("W2: %" PRIu64 " errors (%" PRIu64 " busy) of %" PRIu64
+                  " sent; first: %s",
+                  open->all.errors, open->all.busy, open->sent,
+                  open->first_error);
     bench_say("W2: one in flight, %" PRIu64 " commands",
               profile->w2_single_samples);
     if (bench_single_in_flight(&target, profile->w2_single_samples,
@@ -231,6 +236,9 @@ static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
             bench_row_set_target(row, "<= 2 ms",
                                  open->p99 <= S_W2_TARGET_P99_US);
     }
+    double sent = (double)(w2->open.sent ? w2->open.sent : 1);
+    bench_report_add(report, "W2", "errors (busy) at half load",
+                     100.0 * (double)w2->open.all.errors / sent, "% of sent");
     json_t *ticks = json_array();
     for (size_t i = 0; i < w2->open.tick_count; i++)
         json_array_append_new(ticks, json_integer((json_int_t)lround(
@@ -238,7 +246,7 @@ static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
     bench_report_set_details(
         report, "W2",
         json_pack("{s:f, s:f, s:f, s:i, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-                  "s:o, s:i, s:o}",
+                  "s:o, s:i, s:o, s:s}",
                   "offered_rate", w2->spec.rate, "achieved_rate",
                   w2->open.achieved_rate, "seconds", w2->spec.seconds,
                   "sender_threads", w2->spec.threads, "half_load",
@@ -249,7 +257,8 @@ static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
                   (json_int_t)w2->open.sent, "lost", (json_int_t)w2->open.lost,
                   "one_in_flight", bench_latency_json(single), "raw_round_trip",
                   bench_latency_json(raw), "tick_ms", BENCH_OPEN_TICK_MS,
-                  "worst_latency_us_per_tick", ticks));
+                  "worst_latency_us_per_tick", ticks, "first_error",
+                  w2->open.first_error));
 }
 
 /* Measures the raw append rate in a folder of its own. */

@@ -36,6 +36,8 @@ bench_node_t *bench_start_node(const bench_context_t *context, const char *name,
     }
     for (size_t i = 0; args[i] && argc + 1 < S_ARGS_MAX; i++)
         argv[argc++] = args[i];
+    for (int i = 0; i < context->node_arg_count && argc + 1 < S_ARGS_MAX; i++)
+        argv[argc++] = context->node_args[i];
     argv[argc] = NULL;
     bench_node_t *node = bench_node_start(context->shoald, dir, argv,
                                           BENCH_NODE_START_TIMEOUT_MS);

@@ -6,24 +6,35 @@
  * commits them all in one transaction: one fsync for the batch in the
  * default durability. Under load, batches grow by themselves while the
  * previous commit is on disk.
+ *
+ * Each transaction also carries a slice of the entity-directory
+ * checkpoint in progress (runtime/heads_checkpoint.h), so checkpoints
+ * cost every commit a little instead of stalling one a lot. WAL
+ * checkpoints run on their own thread (runtime/wal_checkpointer.c).
  */
-#include "runtime/journal_threads.h"
-#include "actors/keymap.h"
 #include "actors/messages.h"
+#include "runtime/heads_checkpoint.h"
+#include "runtime/journal_threads.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
 
 #include <time.h>
 
+/* Heads saved per transaction while a checkpoint is in progress. */
+#define S_HEADS_PER_COMMIT 256
+
+/* Heads saved per transaction of its own, when no commands wait. */
+#define S_HEADS_WHEN_IDLE 4096
+
 typedef struct {
     shoal_writer_args_t *args;
     zsock_t *input;
     zsock_t **workers;
-    shoal_keymap_t *dirty_heads; /* key -> pos, not yet checkpointed */
+    shoal_heads_checkpoint_t *checkpoint;
     shoal_journal_totals_t totals;
     int64_t last_pos;
     int64_t last_checkpoint_ms;
-    bool dirty_lost; /* a head could not be kept: never checkpoint */
+    int64_t slice_failed_ms; /* 0, or when the last slice failed */
     shoal_append_t **batch;
 } s_writer_t;
 
@@ -35,7 +46,8 @@ static int64_t s_now_us(void)
     return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
-/* Writes the batch in one transaction. Returns 0, or -1 with *error. */
+/* Writes the batch, and a slice of the checkpoint in progress, in one
+ * transaction. Returns 0, or -1 with *error (rolled back). */
 static int s_write_batch(s_writer_t *self, size_t count, char **error)
 {
     shoal_journal_t *journal = self->args->journal;
@@ -47,12 +59,23 @@ static int s_write_batch(s_writer_t *self, size_t count, char **error)
                      ? shoal_journal_save_snapshot(journal, append->entity_key,
                                                    &append->snapshot, error)
                      : shoal_journal_append(journal, &append->entry, error);
-        if (rc < 0) {
-            shoal_journal_rollback(journal);
-            return -1;
-        }
+        if (rc < 0)
+            goto out_rollback;
     }
-    return shoal_journal_commit(journal, error);
+    if (shoal_heads_checkpoint_write(self->checkpoint, journal,
+                                     S_HEADS_PER_COMMIT, error) < 0)
+        goto out_rollback;
+    if (shoal_journal_commit(journal, error) < 0) {
+        shoal_heads_checkpoint_rolled_back(self->checkpoint);
+        return -1;
+    }
+    shoal_heads_checkpoint_committed(self->checkpoint);
+    return 0;
+
+out_rollback:
+    shoal_journal_rollback(journal);
+    shoal_heads_checkpoint_rolled_back(self->checkpoint);
+    return -1;
 }
 
 /* Counts a committed batch into the totals and the dirty heads. */
@@ -64,9 +87,8 @@ static void s_account(s_writer_t *self, size_t count)
         if (append->is_snapshot)
             continue;
         shoal_journal_entry_t *entry = &append->entry;
-        if (shoal_keymap_put(self->dirty_heads, append->entity_key,
-                             (uint64_t)entry->pos) < 0)
-            self->dirty_lost = true; /* the next start scans further */
+        shoal_heads_checkpoint_note(self->checkpoint, append->entity_key,
+                                    entry->pos);
         self->totals.entries++;
         self->totals.events += entry->event_count;
         self->totals.bytes += entry->events_size + entry->reply_size;
@@ -93,9 +115,8 @@ static void s_commit_batch(s_writer_t *self, size_t count)
     } else {
         atomic_fetch_add(&stats->failures, 1);
         shoal_log(SHOAL_LOG_ERROR,
-                  "journal: group commit of %zu appends "
-                  "failed: %s",
-                  count, error ? error : "unknown error");
+                  "journal: group commit of %zu appends failed: %s", count,
+                  error ? error : "unknown error");
     }
     for (size_t i = 0; i < count; i++) {
         shoal_append_t *append = self->batch[i];
@@ -109,86 +130,52 @@ static void s_commit_batch(s_writer_t *self, size_t count)
     free(error);
 }
 
-typedef struct {
-    struct {
-        const char *key;
-        int64_t pos;
-    } * items;
-    size_t count;
-} s_heads_t;
-
-/* Adds one dirty head to the list to save. */
-static void s_collect_head(const char *key, uint64_t pos, void *arg)
-{
-    s_heads_t *heads = arg;
-    heads->items[heads->count].key = key;
-    heads->items[heads->count].pos = (int64_t)pos;
-    heads->count++;
-}
-
-/* Orders heads by key. */
-static int s_compare_heads(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Saves the dirty heads and the totals as a checkpoint. */
-static void s_checkpoint(s_writer_t *self)
+/* Saves a slice of the checkpoint in progress in a transaction of its own
+ * (when no appends are waiting). Returns 0, or -1 when it failed (it is
+ * retried after checkpoint_ms). */
+static int s_checkpoint_slice(s_writer_t *self, size_t max)
 {
     shoal_journal_t *journal = self->args->journal;
     char *error = NULL;
     if (shoal_journal_begin(journal, &error) < 0)
         goto out_failed;
-    /* In key order, the heads table's B-tree is written page after page
-     * rather than at random. */
-    s_heads_t heads = {0};
-    heads.items = malloc((shoal_keymap_size(self->dirty_heads) + 1) *
-                         sizeof *heads.items);
-    if (!heads.items) {
+    if (shoal_heads_checkpoint_write(self->checkpoint, journal, max, &error) <
+        0) {
         shoal_journal_rollback(journal);
-        error = strdup("out of memory");
+        shoal_heads_checkpoint_rolled_back(self->checkpoint);
         goto out_failed;
     }
-    shoal_keymap_each(self->dirty_heads, s_collect_head, &heads);
-    qsort(heads.items, heads.count, sizeof *heads.items, s_compare_heads);
-    int rc = 0;
-    for (size_t i = 0; i < heads.count && rc == 0; i++)
-        rc = shoal_journal_save_head(journal, heads.items[i].key,
-                                     heads.items[i].pos, &error);
-    free(heads.items);
-    /* Were a head lost to memory pressure, the checkpoint must not move
-     * past it: the next start then scans the journal from the old one. */
-    if (rc < 0 || (!self->dirty_lost &&
-                   shoal_journal_save_checkpoint(journal, self->last_pos,
-                                                 &self->totals, &error) < 0)) {
-        shoal_journal_rollback(journal);
+    if (shoal_journal_commit(journal, &error) < 0) {
+        shoal_heads_checkpoint_rolled_back(self->checkpoint);
         goto out_failed;
     }
-    if (shoal_journal_commit(journal, &error) < 0)
-        goto out_failed;
-    shoal_log(SHOAL_LOG_DEBUG,
-              "journal: checkpointed %zu entity heads at "
-              "pos %lld",
-              shoal_keymap_size(self->dirty_heads), (long long)self->last_pos);
-    /* A new map gives the memory of a burst back. */
-    shoal_keymap_t *empty = shoal_keymap_new(true);
-    if (empty) {
-        shoal_keymap_destroy(&self->dirty_heads);
-        self->dirty_heads = empty;
+    if (shoal_heads_checkpoint_committed(self->checkpoint)) {
+        atomic_fetch_add(&self->args->stats->checkpoints, 1);
+        shoal_log(SHOAL_LOG_DEBUG, "journal: directory checkpointed at %lld",
+                  (long long)self->last_pos);
     }
-    atomic_fetch_add(&self->args->stats->checkpoints, 1);
-    return;
+    return 0;
 
 out_failed:
-    shoal_log(SHOAL_LOG_WARN,
-              "journal: checkpoint failed (retried later): "
-              "%s",
+    shoal_log(SHOAL_LOG_WARN, "journal: checkpoint failed (retried later): %s",
               error ? error : "unknown error");
     free(error);
+    self->slice_failed_ms = zclock_mono();
+    return -1;
 }
 
-/* Takes whatever appends are queued, up to max_batch, and commits them. */
-static void s_drain(s_writer_t *self)
+/* True when an idle slice may run now: one is in progress and the last
+ * attempt did not fail within checkpoint_ms. */
+static bool s_slice_ready(const s_writer_t *self)
+{
+    return shoal_heads_checkpoint_busy(self->checkpoint) &&
+           (self->slice_failed_ms == 0 ||
+            zclock_mono() - self->slice_failed_ms >= self->args->checkpoint_ms);
+}
+
+/* Takes whatever appends are queued, up to max_batch, and commits them.
+ * Returns how many there were. */
+static size_t s_drain(s_writer_t *self)
 {
     size_t count = 0;
     void *pointer;
@@ -197,9 +184,64 @@ static void s_drain(s_writer_t *self)
                SHOAL_PIPE_APPEND)
         self->batch[count++] = pointer;
     if (count == 0)
-        return;
+        return 0;
     atomic_fetch_add(&self->args->stats->taken, count);
     s_commit_batch(self, count);
+    return count;
+}
+
+/* Starts a checkpoint when one is due, and when the writer is idle moves
+ * the one in progress along in bigger slices. */
+static void s_checkpoint_tick(s_writer_t *self, bool idle)
+{
+    if (zclock_mono() - self->last_checkpoint_ms >= self->args->checkpoint_ms &&
+        shoal_heads_checkpoint_start(self->checkpoint, self->last_pos,
+                                     &self->totals))
+        self->last_checkpoint_ms = zclock_mono();
+    if (idle && s_slice_ready(self))
+        s_checkpoint_slice(self, S_HEADS_WHEN_IDLE);
+}
+
+/* At stop: finishes the checkpoint in progress, then checkpoints every
+ * head still dirty, so that the next start scans nothing. Gives up at the
+ * first failure (the next start then scans from the last checkpoint). */
+static void s_checkpoint_all(s_writer_t *self)
+{
+    for (int round = 0; round < 2; round++) {
+        while (shoal_heads_checkpoint_busy(self->checkpoint))
+            if (s_checkpoint_slice(self, SIZE_MAX) < 0)
+                return;
+        if (!shoal_heads_checkpoint_start(self->checkpoint, self->last_pos,
+                                          &self->totals))
+            return;
+    }
+}
+
+/* Creates the writer's sockets. */
+static void s_setup(s_writer_t *self, shoal_writer_args_t *args)
+{
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "journal", -1);
+    self->input = zsock_new(ZMQ_PULL);
+    zsock_set_rcvhwm(self->input, 0);
+    int bound = zsock_bind(self->input, "%s", endpoint);
+    assert(bound == 0);
+    (void)bound;
+    self->workers = calloc(args->workers, sizeof *self->workers);
+    for (uint32_t i = 0; i < args->workers; i++) {
+        shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "worker",
+                            (int)i);
+        self->workers[i] = zsock_new(ZMQ_PUSH);
+        zsock_set_sndhwm(self->workers[i], 0);
+        zsock_connect(self->workers[i], "%s", endpoint);
+    }
+    self->checkpoint = shoal_heads_checkpoint_new();
+    assert(self->checkpoint);
+    self->batch = calloc(args->max_batch, sizeof *self->batch);
+    self->last_checkpoint_ms = zclock_mono();
+    atomic_store(&args->stats->entries, self->totals.entries);
+    atomic_store(&args->stats->events, self->totals.events);
+    atomic_store(&args->stats->bytes, self->totals.bytes);
 }
 
 void shoal_writer_actor(zsock_t *pipe, void *raw_args)
@@ -207,28 +249,7 @@ void shoal_writer_actor(zsock_t *pipe, void *raw_args)
     shoal_writer_args_t *args = raw_args;
     s_writer_t self = {
         .args = args, .totals = args->totals, .last_pos = args->last_pos};
-    char endpoint[128];
-    shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "journal", -1);
-    self.input = zsock_new(ZMQ_PULL);
-    zsock_set_rcvhwm(self.input, 0);
-    int bound = zsock_bind(self.input, "%s", endpoint);
-    assert(bound == 0);
-    (void)bound;
-    self.workers = calloc(args->workers, sizeof *self.workers);
-    for (uint32_t i = 0; i < args->workers; i++) {
-        shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "worker",
-                            (int)i);
-        self.workers[i] = zsock_new(ZMQ_PUSH);
-        zsock_set_sndhwm(self.workers[i], 0);
-        zsock_connect(self.workers[i], "%s", endpoint);
-    }
-    self.dirty_heads = shoal_keymap_new(true);
-    assert(self.dirty_heads);
-    self.batch = calloc(args->max_batch, sizeof *self.batch);
-    self.last_checkpoint_ms = zclock_mono();
-    atomic_store(&args->stats->entries, self.totals.entries);
-    atomic_store(&args->stats->events, self.totals.events);
-    atomic_store(&args->stats->bytes, self.totals.bytes);
+    s_setup(&self, args);
     zsock_signal(pipe, 0);
 
     zmq_pollitem_t items[] = {
@@ -236,7 +257,8 @@ void shoal_writer_actor(zsock_t *pipe, void *raw_args)
         {zsock_resolve(self.input), 0, ZMQ_POLLIN, 0},
     };
     while (true) {
-        if (zmq_poll(items, 2, args->checkpoint_ms) < 0 && errno != EINTR)
+        long timeout = s_slice_ready(&self) ? 0 : (long)args->checkpoint_ms;
+        if (zmq_poll(items, 2, timeout) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
             char *command = zstr_recv(pipe);
@@ -245,18 +267,16 @@ void shoal_writer_actor(zsock_t *pipe, void *raw_args)
             if (stop)
                 break;
         }
+        size_t drained = 0;
         if (items[1].revents & ZMQ_POLLIN)
-            s_drain(&self);
-        if (shoal_keymap_size(self.dirty_heads) > 0 &&
-            zclock_mono() - self.last_checkpoint_ms >= args->checkpoint_ms) {
-            s_checkpoint(&self);
-            self.last_checkpoint_ms = zclock_mono();
-        }
+            drained = s_drain(&self);
+        s_checkpoint_tick(&self, drained == 0);
     }
-    s_drain(&self);
-    if (shoal_keymap_size(self.dirty_heads) > 0)
-        s_checkpoint(&self);
-    shoal_keymap_destroy(&self.dirty_heads);
+    /* A last, whole checkpoint: the next start scans nothing. */
+    while (s_drain(&self) > 0)
+        ;
+    s_checkpoint_all(&self);
+    shoal_heads_checkpoint_destroy(&self.checkpoint);
     free(self.batch);
     for (uint32_t i = 0; i < args->workers; i++)
         zsock_destroy(&self.workers[i]);

@@ -113,10 +113,12 @@ Test(account, open_accepts_owners_of_up_to_100_characters)
                     "\"balance\":0}");
         char *payload = s_owner_payload(units[i], 100);
         char *event = malloc(strlen(payload) + 32);
+        cr_assert_not_null(event);
         sprintf(event, "{\"event\":\"Opened\",%s", payload + 1);
         harness_expect_accept(s_type, s_state, "Open", payload,
                               "{\"balance\":0}", EVENTS(event));
         char *query = malloc(strlen(payload) + 128);
+        cr_assert_not_null(query);
         sprintf(query,
                 "{\"id\":\"e1\",\"open\":true,\"closed\":false,%.*s,"
                 "\"balance\":0}",
@@ -380,6 +382,7 @@ Test(account, fold_skips_events_it_could_not_have_emitted)
     harness_apply_text(s_type, s_state, "{\"event\":\"Opened\"}");
     char *too_long = s_owner_payload("a", 101);
     char *event = malloc(strlen(too_long) + 32);
+    cr_assert_not_null(event);
     sprintf(event, "{\"event\":\"Opened\",%s", too_long + 1);
     harness_apply_text(s_type, s_state, event);
     free(event);
