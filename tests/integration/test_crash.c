@@ -243,7 +243,10 @@ static void s_check_exactly_once(void)
 
 Test(crash, acknowledged_commands_survive_kill_9_and_resends_apply_once)
 {
-    s_node = node_process_start_examples(s_dir, NULL);
+    /* Checkpoints of the entity directory every 20 ms: the crash lands
+     * while one is being saved, and the restart must still find every
+     * entity's latest entry. */
+    s_node = node_process_start_examples(s_dir, "--checkpoint-ms", "20", NULL);
     cr_assert_not_null(s_node);
     s_client = node_process_client(s_node);
     cr_assert_not_null(s_client);
