@@ -20,8 +20,8 @@
 
 #include <time.h>
 
-/* Heads saved per transaction while a checkpoint is in progress. */
-#define S_HEADS_PER_COMMIT 256
+/* Fewest heads saved per group commit while a checkpoint is in progress. */
+#define S_HEADS_PER_COMMIT 16
 
 /* Heads saved per transaction of its own, when no commands wait. */
 #define S_HEADS_WHEN_IDLE 4096
@@ -62,8 +62,11 @@ static int s_write_batch(s_writer_t *self, size_t count, char **error)
         if (rc < 0)
             goto out_rollback;
     }
-    if (shoal_heads_checkpoint_write(self->checkpoint, journal,
-                                     S_HEADS_PER_COMMIT, error) < 0)
+    /* As many heads as entries: a checkpoint keeps pace with the heads
+     * the batch makes dirty, and a small batch stays small. */
+    size_t slice = count < S_HEADS_PER_COMMIT ? S_HEADS_PER_COMMIT : count;
+    if (shoal_heads_checkpoint_write(self->checkpoint, journal, slice,
+                                     error) < 0)
         goto out_rollback;
     if (shoal_journal_commit(journal, error) < 0) {
         shoal_heads_checkpoint_rolled_back(self->checkpoint);
