@@ -45,6 +45,8 @@ static const s_setting_t s_settings[] = {
      "number of shards; fixed for the life of the journal"},
     {"workers", S_NUMBER, S_AT(workers), NULL, 1, 256,
      "worker threads (default: the number of cores)"},
+    {"readers", S_NUMBER, S_AT(readers), "2", 1, 16,
+     "journal reader threads loading recovering entities"},
     {"durability", S_DURABILITY, S_AT(durability), "full", 0, 0,
      "full: fsync at each group commit; fast: no fsync (survives a "
      "process crash, not a power loss)"},

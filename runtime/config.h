@@ -28,6 +28,7 @@ typedef struct {
     size_t plugin_count;
     uint64_t shards;
     uint64_t workers;
+    uint64_t readers;
     shoal_durability_t durability;
     uint64_t snapshot_every;
     uint64_t passivate_idle_ms;

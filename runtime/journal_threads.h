@@ -32,11 +32,12 @@ void shoal_writer_actor(zsock_t *pipe, void *args);
 
 typedef struct {
     const void *node;
-    shoal_journal_t *journal; /* read-only; used only by the reader */
+    shoal_journal_t *journal; /* read-only; used only by this reader */
+    uint32_t index;           /* names its endpoint */
     uint32_t workers;
 } shoal_reader_args_t;
 
-/* The journal reader actor: binds the reader endpoint, loads each
+/* A journal reader actor: binds its reader endpoint, loads each
  * recovery with its own read-only handle and hands it back to its
  * worker. args is a shoal_reader_args_t, borrowed. */
 void shoal_reader_actor(zsock_t *pipe, void *args);

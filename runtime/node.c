@@ -24,17 +24,17 @@ struct shoal_node {
     shoal_plugins_t *plugins;
     const char **type_names;
     char *journal_path;
-    shoal_journal_t *journal;        /* the writer's */
-    shoal_journal_t *reader_journal; /* the reader's */
-    shoal_journal_t *wal_journal;    /* the WAL checkpointer's */
+    shoal_journal_t *journal;          /* the writer's */
+    shoal_journal_t **reader_journals; /* one per reader */
+    shoal_journal_t *wal_journal;      /* the WAL checkpointer's */
     shoal_journal_stats_t journal_stats;
     shoal_worker_stats_t *worker_stats;
     shoal_writer_args_t writer_args;
-    shoal_reader_args_t reader_args;
+    shoal_reader_args_t *reader_args;
     shoal_wal_checkpointer_args_t wal_args;
     shoal_worker_args_t *worker_args;
     zactor_t *writer;
-    zactor_t *reader;
+    zactor_t **readers;
     zactor_t *wal_checkpointer;
     zactor_t **workers;
     zsock_t **worker_inboxes; /* PUSH, main -> worker */
@@ -144,10 +144,15 @@ static int s_open_journal(shoal_node_t *self, shoal_keymap_t **heads,
                                        false, error);
     if (!self->journal)
         return -1;
-    self->reader_journal =
-        shoal_journal_open(self->journal_path, config->durability, true, error);
-    if (!self->reader_journal)
-        return -1;
+    self->reader_journals =
+        calloc(config->readers, sizeof *self->reader_journals);
+    for (uint64_t i = 0; i < config->readers; i++) {
+        self->reader_journals[i] = shoal_journal_open(
+            self->journal_path, config->durability, true, error);
+        if (!self->reader_journals[i])
+            return -1;
+    }
+    shoal_journal_t *reader = self->reader_journals[0];
     self->wal_journal = shoal_journal_open(self->journal_path,
                                            config->durability, false, error);
     if (!self->wal_journal ||
@@ -157,7 +162,7 @@ static int s_open_journal(shoal_node_t *self, shoal_keymap_t **heads,
                              .shards = (uint32_t)config->shards,
                              .workers = (uint32_t)config->workers};
     int64_t started = zclock_mono();
-    if (shoal_journal_load_heads(self->reader_journal, s_file_head, &split,
+    if (shoal_journal_load_heads(reader, s_file_head, &split,
                                  &self->writer_args.totals,
                                  &self->writer_args.last_pos, error) < 0)
         return -1;
@@ -190,8 +195,8 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
     self->writer_args.max_batch = config->max_batch;
     self->writer_args.checkpoint_ms = (int64_t)config->checkpoint_ms;
     self->writer_args.stats = &self->journal_stats;
-    self->reader_args = (shoal_reader_args_t){
-        .node = self, .journal = self->reader_journal, .workers = workers};
+    self->reader_args = calloc(config->readers, sizeof *self->reader_args);
+    self->readers = calloc(config->readers, sizeof *self->readers);
     self->worker_stats = calloc(workers, sizeof *self->worker_stats);
     self->worker_args = calloc(workers, sizeof *self->worker_args);
     self->workers = calloc(workers, sizeof *self->workers);
@@ -219,7 +224,15 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
         zsock_connect(self->worker_inboxes[i], "%s", endpoint);
     }
     self->writer = zactor_new(shoal_writer_actor, &self->writer_args);
-    self->reader = zactor_new(shoal_reader_actor, &self->reader_args);
+    for (uint32_t i = 0; i < config->readers; i++) {
+        self->reader_args[i] =
+            (shoal_reader_args_t){.node = self,
+                                  .journal = self->reader_journals[i],
+                                  .index = i,
+                                  .workers = workers};
+        self->readers[i] =
+            zactor_new(shoal_reader_actor, &self->reader_args[i]);
+    }
     self->wal_args =
         (shoal_wal_checkpointer_args_t){.journal = self->wal_journal,
                                         .interval_ms = 200,
@@ -599,7 +612,8 @@ void shoal_node_destroy(shoal_node_t **self_p)
     shoal_node_t *self = *self_p;
     if (self->workers && self->client && self->status)
         s_drain_workers(self);
-    zactor_destroy(&self->reader);
+    for (uint32_t i = 0; self->readers && i < self->config->readers; i++)
+        zactor_destroy(&self->readers[i]);
     zactor_destroy(&self->writer);
     zactor_destroy(&self->wal_checkpointer); /* after the writer */
     for (uint32_t i = 0; self->workers && i < self->config->workers; i++) {
@@ -609,7 +623,12 @@ void shoal_node_destroy(shoal_node_t **self_p)
     zsock_destroy(&self->answers);
     zsock_destroy(&self->client);
     zsock_destroy(&self->status);
-    shoal_journal_close(&self->reader_journal);
+    for (uint32_t i = 0; self->reader_journals && i < self->config->readers;
+         i++)
+        shoal_journal_close(&self->reader_journals[i]);
+    free(self->reader_journals);
+    free(self->reader_args);
+    free(self->readers);
     shoal_journal_close(&self->wal_journal);
     shoal_journal_close(&self->journal);
     shoal_plugins_destroy(&self->plugins);

@@ -51,7 +51,8 @@ void shoal_reader_actor(zsock_t *pipe, void *raw_args)
     shoal_reader_args_t *args = raw_args;
     shoal_journal_t *journal = args->journal;
     char endpoint[128];
-    shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "reader", -1);
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "reader",
+                        (int)args->index);
     zsock_t *input = zsock_new(ZMQ_PULL);
     zsock_set_rcvhwm(input, 0);
     int bound = zsock_bind(input, "%s", endpoint);

@@ -153,7 +153,15 @@ static void s_setup(s_worker_t *self, shoal_worker_args_t *args)
     assert(bound == 0);
     (void)bound;
     self->journal = s_push_to(args->node, "journal", 0);
-    self->reader = s_push_to(args->node, "reader", 0);
+    /* One PUSH connected to every reader deals recoveries round-robin. */
+    self->reader = zsock_new(ZMQ_PUSH);
+    zsock_set_sndhwm(self->reader, 0);
+    for (uint64_t i = 0; i < config->readers; i++) {
+        char reader[128];
+        shoal_pipe_endpoint(reader, sizeof reader, args->node, "reader",
+                            (int)i);
+        zsock_connect(self->reader, "%s", reader);
+    }
     self->answers = s_push_to(args->node, "answers", 0);
     shoal_entities_host_t host = {.arg = self,
                                   .submit_append = s_submit_append,

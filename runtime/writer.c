@@ -65,8 +65,8 @@ static int s_write_batch(s_writer_t *self, size_t count, char **error)
     /* As many heads as entries: a checkpoint keeps pace with the heads
      * the batch makes dirty, and a small batch stays small. */
     size_t slice = count < S_HEADS_PER_COMMIT ? S_HEADS_PER_COMMIT : count;
-    if (shoal_heads_checkpoint_write(self->checkpoint, journal, slice,
-                                     error) < 0)
+    if (shoal_heads_checkpoint_write(self->checkpoint, journal, slice, error) <
+        0)
         goto out_rollback;
     if (shoal_journal_commit(journal, error) < 0) {
         shoal_heads_checkpoint_rolled_back(self->checkpoint);
