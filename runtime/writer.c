@@ -62,9 +62,10 @@ static int s_write_batch(s_writer_t *self, size_t count, char **error)
         if (rc < 0)
             goto out_rollback;
     }
-    /* As many heads as entries: a checkpoint keeps pace with the heads
-     * the batch makes dirty, and a small batch stays small. */
-    size_t slice = count < S_HEADS_PER_COMMIT ? S_HEADS_PER_COMMIT : count;
+    /* Half as many heads as entries: a checkpoint never more than about
+     * doubles a commit's cost, and a small batch stays small. */
+    size_t slice = count / 2 < S_HEADS_PER_COMMIT ? S_HEADS_PER_COMMIT
+                                                  : count / 2;
     if (shoal_heads_checkpoint_write(self->checkpoint, journal, slice, error) <
         0)
         goto out_rollback;
