@@ -152,36 +152,6 @@ void shoal_journal_close(shoal_journal_t **self_p)
     *self_p = NULL;
 }
 
-int shoal_journal_set_autocheckpoint(shoal_journal_t *self, int pages,
-                                     char **error)
-{
-    if (sqlite3_wal_autocheckpoint(self->db, pages) != SQLITE_OK) {
-        s_error(self, error, "cannot set the WAL autocheckpoint");
-        return -1;
-    }
-    return 0;
-}
-
-int shoal_journal_checkpoint_wal(shoal_journal_t *self, bool truncate,
-                                 int *wal_pages, int *copied_pages,
-                                 char **error)
-{
-    int log = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(self->db, NULL,
-                                       truncate ? SQLITE_CHECKPOINT_TRUNCATE
-                                                : SQLITE_CHECKPOINT_PASSIVE,
-                                       &log, &copied);
-    if (wal_pages)
-        *wal_pages = log;
-    if (copied_pages)
-        *copied_pages = copied;
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-        s_error(self, error, "WAL checkpoint failed");
-        return -1;
-    }
-    return 0;
-}
-
 int shoal_journal_begin_read(shoal_journal_t *self, char **error)
 {
     assert(!self->in_transaction);

@@ -86,20 +86,6 @@ shoal_journal_t *shoal_journal_open(const char *path,
  * NULL. NULL-safe. */
 void shoal_journal_close(shoal_journal_t **self_p);
 
-/* Sets how many WAL pages trigger an automatic checkpoint inside a commit
- * on this handle; 0 turns them off (another handle then runs them with
- * shoal_journal_checkpoint_wal). Returns 0 or -1 with *error set. */
-int shoal_journal_set_autocheckpoint(shoal_journal_t *self, int pages,
-                                     char **error);
-
-/* Copies the WAL's committed pages into the database file without
- * blocking writers (a passive checkpoint), or, with truncate, waits for
- * writers and readers and empties the WAL file. Sets *wal_pages and
- * *copied_pages (either may be NULL). Returns 0, or -1 with *error set. */
-int shoal_journal_checkpoint_wal(shoal_journal_t *self, bool truncate,
-                                 int *wal_pages, int *copied_pages,
-                                 char **error);
-
 /* Starts a read transaction: the reads until shoal_journal_end_read see
  * one snapshot of the journal and share one lock acquisition (recovery
  * reads in batches). Returns 0, or -1 with *error set. */

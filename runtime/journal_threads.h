@@ -42,16 +42,4 @@ typedef struct {
  * worker. args is a shoal_reader_args_t, borrowed. */
 void shoal_reader_actor(zsock_t *pipe, void *args);
 
-typedef struct {
-    shoal_journal_t *journal; /* writable; used only by the checkpointer */
-    int interval_ms;          /* how often to look at the WAL */
-    shoal_journal_stats_t *stats;
-} shoal_wal_checkpointer_args_t;
-
-/* The WAL checkpointer actor: every interval_ms, copies the WAL's
- * committed pages into the database file with a passive checkpoint,
- * which never blocks the writer; at $TERM, after the writer has stopped,
- * empties the WAL. args is a shoal_wal_checkpointer_args_t, borrowed. */
-void shoal_wal_checkpointer_actor(zsock_t *pipe, void *args);
-
 #endif

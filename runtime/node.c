@@ -26,16 +26,13 @@ struct shoal_node {
     char *journal_path;
     shoal_journal_t *journal;          /* the writer's */
     shoal_journal_t **reader_journals; /* one per reader */
-    shoal_journal_t *wal_journal;      /* the WAL checkpointer's */
     shoal_journal_stats_t journal_stats;
     shoal_worker_stats_t *worker_stats;
     shoal_writer_args_t writer_args;
     shoal_reader_args_t *reader_args;
-    shoal_wal_checkpointer_args_t wal_args;
     shoal_worker_args_t *worker_args;
     zactor_t *writer;
     zactor_t **readers;
-    zactor_t *wal_checkpointer;
     zactor_t **workers;
     zsock_t **worker_inboxes; /* PUSH, main -> worker */
     zsock_t *answers;         /* PULL, workers -> main */
@@ -153,11 +150,6 @@ static int s_open_journal(shoal_node_t *self, shoal_keymap_t **heads,
             return -1;
     }
     shoal_journal_t *reader = self->reader_journals[0];
-    self->wal_journal = shoal_journal_open(self->journal_path,
-                                           config->durability, false, error);
-    if (!self->wal_journal ||
-        shoal_journal_set_autocheckpoint(self->journal, 0, error) < 0)
-        return -1;
     s_heads_split_t split = {.heads = heads,
                              .shards = (uint32_t)config->shards,
                              .workers = (uint32_t)config->workers};
@@ -233,12 +225,6 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
         self->readers[i] =
             zactor_new(shoal_reader_actor, &self->reader_args[i]);
     }
-    self->wal_args =
-        (shoal_wal_checkpointer_args_t){.journal = self->wal_journal,
-                                        .interval_ms = 200,
-                                        .stats = &self->journal_stats};
-    self->wal_checkpointer =
-        zactor_new(shoal_wal_checkpointer_actor, &self->wal_args);
 }
 
 /* Binds a ROUTER and returns it, with its resolved endpoint in *resolved
@@ -615,7 +601,6 @@ void shoal_node_destroy(shoal_node_t **self_p)
     for (uint32_t i = 0; self->readers && i < self->config->readers; i++)
         zactor_destroy(&self->readers[i]);
     zactor_destroy(&self->writer);
-    zactor_destroy(&self->wal_checkpointer); /* after the writer */
     for (uint32_t i = 0; self->workers && i < self->config->workers; i++) {
         zactor_destroy(&self->workers[i]);
         zsock_destroy(&self->worker_inboxes[i]);
@@ -629,7 +614,6 @@ void shoal_node_destroy(shoal_node_t **self_p)
     free(self->reader_journals);
     free(self->reader_args);
     free(self->readers);
-    shoal_journal_close(&self->wal_journal);
     shoal_journal_close(&self->journal);
     shoal_plugins_destroy(&self->plugins);
     free(self->workers);

@@ -25,7 +25,6 @@ typedef struct {
     _Atomic uint64_t entries, events, bytes, commits, failures;
     _Atomic uint64_t last_commit_size, last_commit_latency_us;
     _Atomic uint64_t checkpoints;
-    _Atomic uint64_t wal_pages, wal_checkpoints; /* the checkpointer's */
 } shoal_journal_stats_t;
 
 #endif

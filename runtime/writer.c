@@ -9,8 +9,7 @@
  *
  * Each transaction also carries a slice of the entity-directory
  * checkpoint in progress (runtime/heads_checkpoint.h), so checkpoints
- * cost every commit a little instead of stalling one a lot. WAL
- * checkpoints run on their own thread (runtime/wal_checkpointer.c).
+ * cost every commit a little instead of stalling one a lot.
  */
 #include "actors/messages.h"
 #include "runtime/heads_checkpoint.h"
@@ -64,8 +63,8 @@ static int s_write_batch(s_writer_t *self, size_t count, char **error)
     }
     /* Half as many heads as entries: a checkpoint never more than about
      * doubles a commit's cost, and a small batch stays small. */
-    size_t slice = count / 2 < S_HEADS_PER_COMMIT ? S_HEADS_PER_COMMIT
-                                                  : count / 2;
+    size_t slice =
+        count / 2 < S_HEADS_PER_COMMIT ? S_HEADS_PER_COMMIT : count / 2;
     if (shoal_heads_checkpoint_write(self->checkpoint, journal, slice, error) <
         0)
         goto out_rollback;
