@@ -68,7 +68,7 @@ static const s_setting_t s_settings[] = {
      "command ids remembered per entity; 0 = no deduplication"},
     {"max_payload", S_NUMBER, S_AT(max_payload), "1048576", 0, 16 * 1024 * 1024,
      "largest command payload accepted, in bytes"},
-    {"checkpoint_ms", S_NUMBER, S_AT(checkpoint_ms), "60000", 10, INT32_MAX,
+    {"checkpoint_ms", S_NUMBER, S_AT(checkpoint_ms), "10000", 10, INT32_MAX,
      "how often the entity directory is checkpointed to the journal; a "
      "restart after a crash scans the entries since the last one"},
     {"log_level", S_LOG_LEVEL, S_AT(log_level), "info", 0, 0,

@@ -124,7 +124,7 @@ Test(config, defaults_are_the_documented_ones)
     cr_assert_eq(s_config.max_batch, 1000);
     cr_assert_eq(s_config.dedup_window, 128);
     cr_assert_eq(s_config.max_payload, 1048576);
-    cr_assert_eq(s_config.checkpoint_ms, 60000);
+    cr_assert_eq(s_config.checkpoint_ms, 10000);
     cr_assert_eq(s_config.readers, 2);
     cr_assert_eq(s_config.log_level, SHOAL_LOG_INFO);
     /* Computed: the host name and the number of cores. */
