@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -470,4 +471,31 @@ void shoal_snapshot_clear(shoal_snapshot_t *snapshot)
     free(snapshot->state);
     free(snapshot->dedup);
     memset(snapshot, 0, sizeof *snapshot);
+}
+
+int shoal_journal_bind_setting(shoal_journal_t *self, const char *name,
+                               int64_t value, char **error)
+{
+    char key[80];
+    snprintf(key, sizeof key, "setting.%s", name);
+    int64_t recorded = INT64_MIN;
+    if (s_read_meta(self, key, &recorded, error) < 0)
+        return -1;
+    if (recorded == value)
+        return 0;
+    if (recorded != INT64_MIN) {
+        shoal__error_set(error,
+                         "%s: the journal was created with %s = %lld; it "
+                         "cannot be opened with %s = %lld",
+                         self->path, name, (long long)recorded, name,
+                         (long long)value);
+        return -1;
+    }
+    if (shoal_journal_begin(self, error) < 0)
+        return -1;
+    if (s_save_meta(self, key, value, error) < 0) {
+        shoal_journal_rollback(self);
+        return -1;
+    }
+    return shoal_journal_commit(self, error);
 }

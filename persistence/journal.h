@@ -118,6 +118,14 @@ int shoal_journal_save_checkpoint(shoal_journal_t *self, int64_t pos,
                                   const shoal_journal_totals_t *totals,
                                   char **error);
 
+/* Ties the journal to a setting that must never change for it (the
+ * number of shards): records value under name the first time, and later
+ * checks it. Runs its own transaction (none may be open). Returns 0, or
+ * -1 with *error set naming the journal, the setting and both values when
+ * they differ (or when the journal cannot be read or written). */
+int shoal_journal_bind_setting(shoal_journal_t *self, const char *name,
+                               int64_t value, char **error);
+
 /* Commits the open transaction; with SHOAL_DURABILITY_FULL the commit is
  * on disk when this returns 0. Returns -1 with *error set on failure (the
  * transaction is then rolled back). */

@@ -139,7 +139,9 @@ static int s_open_journal(shoal_node_t *self, shoal_keymap_t **heads,
         return -1;
     self->journal = shoal_journal_open(self->journal_path, config->durability,
                                        false, error);
-    if (!self->journal)
+    if (!self->journal ||
+        shoal_journal_bind_setting(self->journal, "shards",
+                                   (int64_t)config->shards, error) < 0)
         return -1;
     self->reader_journals =
         calloc(config->readers, sizeof *self->reader_journals);

@@ -147,3 +147,22 @@ Test(startup, corrupt_journal_exits_1)
     s_expect_one_line(stderr_text, s_data_dir);
     free(stderr_text);
 }
+
+Test(startup, another_number_of_shards_than_the_journal_has_exits_1)
+{
+    s_node = node_process_start_examples(s_dir, "--shards", "16", NULL);
+    cr_assert_not_null(s_node);
+    cr_assert_eq(node_process_stop(&s_node), 0);
+
+    const char *extra[] = {"--shards", "32", NULL};
+    char *stderr_text = s_expect_exit(s_data_dir, extra, 1);
+    s_expect_one_line(stderr_text, s_data_dir);
+    cr_assert(strstr(stderr_text, "shards = 16") &&
+                  strstr(stderr_text, "shards = 32"),
+              "stderr does not name both shard counts: %s", stderr_text);
+    free(stderr_text);
+
+    /* The same number still opens it. */
+    s_node = node_process_start_examples(s_dir, "--shards", "16", NULL);
+    cr_assert_not_null(s_node);
+}

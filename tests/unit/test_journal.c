@@ -767,3 +767,22 @@ Test(journal, fast_durability_writes_and_reads_back)
     cr_assert_eq(s_sql_int("PRAGMA user_version"),
                  SHOAL_JOURNAL_SCHEMA_VERSION);
 }
+
+Test(journal, a_bound_setting_is_recorded_then_enforced)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FAST, false);
+    char *error = NULL;
+    cr_assert_eq(shoal_journal_bind_setting(journal, "shards", 64, &error), 0);
+    cr_assert_eq(shoal_journal_bind_setting(journal, "shards", 64, &error), 0);
+    shoal_journal_close(&journal);
+
+    journal = s_open(SHOAL_DURABILITY_FAST, false);
+    cr_assert_eq(shoal_journal_bind_setting(journal, "shards", 64, &error), 0);
+    cr_assert_eq(shoal_journal_bind_setting(journal, "shards", 8, &error), -1);
+    cr_assert_not_null(error);
+    cr_assert(strstr(error, s_path) && strstr(error, "shards = 64") &&
+                  strstr(error, "shards = 8"),
+              "%s", error);
+    free(error);
+    shoal_journal_close(&journal);
+}
