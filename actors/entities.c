@@ -116,13 +116,13 @@ static void s_touch(shoal_entities_t *self, shoal_entity_t *entity)
     self->newest = entity;
     if (!self->oldest)
         self->oldest = entity;
-    entity->last_used_ms = self->host.now_ms(self->host.arg);
+    entity->last_used_ms = (uint32_t)self->host.now_ms(self->host.arg);
 }
 
 /* Frees an entity and forgets it is resident. */
 static void s_drop(shoal_entities_t *self, shoal_entity_t *entity)
 {
-    assert(!entity->in_flight && !entity->stash_head);
+    assert(entity->phase != SHOAL_ENTITY_PERSISTING && !entity->stash_head);
     if (entity->head_pos == 0 && entity->phase != SHOAL_ENTITY_RECOVERING)
         self->fresh--;
     s_lru_unlink(self, entity);
@@ -146,8 +146,7 @@ static bool s_passivate(shoal_entities_t *self, shoal_entity_t *entity)
 /* True when an entity can leave memory now. */
 static bool s_can_passivate(const shoal_entity_t *entity)
 {
-    return entity->phase == SHOAL_ENTITY_READY && !entity->stash_head &&
-           !entity->in_flight;
+    return entity->phase == SHOAL_ENTITY_READY && !entity->stash_head;
 }
 
 /* Passivates the least recently used entity that can go. Returns false
@@ -168,8 +167,8 @@ void shoal_entities_sweep(shoal_entities_t *self)
         return;
     int64_t now = self->host.now_ms(self->host.arg);
     shoal_entity_t *entity = self->oldest;
-    while (entity &&
-           now - entity->last_used_ms >= self->config.passivate_idle_ms) {
+    while (entity && (uint32_t)((uint32_t)now - entity->last_used_ms) >=
+                         (uint64_t)self->config.passivate_idle_ms) {
         shoal_entity_t *newer = entity->newer;
         if (s_can_passivate(entity))
             s_passivate(self, entity);
@@ -257,6 +256,8 @@ static int s_submit_entry(shoal_entities_t *self, shoal_entity_t *entity,
     };
     shoal_append_t *append =
         shoal_append_new_entry(self->config.worker, entity, &entry);
+    if (append)
+        append->request = request; /* answered when the entry is durable */
     if (!append) {
         s_answer_error(self, request, "internal", "out of memory");
         return -1;
@@ -268,7 +269,6 @@ static int s_submit_entry(shoal_entities_t *self, shoal_entity_t *entity,
     }
     self->pending++;
     entity->phase = SHOAL_ENTITY_PERSISTING;
-    entity->in_flight = request;
     return 0;
 }
 
@@ -505,9 +505,8 @@ void shoal_entities_appended(shoal_entities_t *self, shoal_append_t **append_p)
         return;
     }
     shoal_entity_t *entity = append->entity;
-    shoal_request_t *request = entity->in_flight;
+    shoal_request_t *request = append->request;
     assert(request && entity->phase == SHOAL_ENTITY_PERSISTING);
-    entity->in_flight = NULL;
     entity->phase = SHOAL_ENTITY_READY;
     if (append->error) {
         char message[512];
@@ -616,7 +615,6 @@ void shoal_entities_destroy(shoal_entities_t **self_p)
     while (self->oldest) {
         shoal_entity_t *entity = self->oldest;
         s_fail_stash(self, entity, "unavailable", "node is shutting down");
-        shoal_request_destroy(&entity->in_flight);
         s_lru_unlink(self, entity);
         shoal_entity_destroy(&entity);
     }

@@ -4,6 +4,8 @@
 #include "actors/entity.h"
 #include "actors/effect.h"
 
+#include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +14,18 @@ shoal_entity_t *shoal_entity_new(const shoal_type_t *type, uint32_t shard,
                                  const char *key)
 {
     size_t key_size = strlen(key) + 1;
-    shoal_entity_t *self = calloc(1, sizeof *self + key_size);
+    /* The key starts at its member's offset, inside the struct's tail
+     * padding: allocate from there, not from sizeof. */
+    size_t size = offsetof(shoal_entity_t, key) + key_size;
+    shoal_entity_t *self = calloc(1, size < sizeof *self ? sizeof *self : size);
     if (!self)
         return NULL;
     memcpy(self->key, key, key_size);
     const char *slash = strchr(self->key, '/');
     self->id_offset = slash ? (uint8_t)(slash + 1 - self->key) : 0;
     self->type = type;
-    self->shard = shard;
+    assert(shard <= UINT16_MAX);
+    self->shard = (uint16_t)shard;
     self->phase = SHOAL_ENTITY_RECOVERING;
     return self;
 }

@@ -23,19 +23,20 @@ typedef struct shoal_entity {
     uint64_t seq;             /* last durable event, 0 for none */
     int64_t head_pos;         /* last journal entry, 0 for none */
     shoal_dedup_t *dedup;     /* created on the first command id */
-    /* Requests waiting for this entity, oldest first; the one whose
-     * entry is being made durable is in_flight. */
+    /* Requests waiting for this entity, oldest first. The one whose entry
+     * is being made durable (phase PERSISTING) travels with its append. */
     shoal_request_t *stash_head, *stash_tail;
-    shoal_request_t *in_flight;
     /* Least-recently-used order, for passivation. */
     struct shoal_entity *older, *newer;
-    int64_t last_used_ms;
+    /* The clock's milliseconds, truncated to 32 bits: idle times are
+     * differences, right for up to 49 days. */
+    uint32_t last_used_ms;
     uint32_t changes_since_snapshot; /* events; 1 per entry without */
-    uint32_t stash_count;
-    uint32_t shard;
-    uint8_t phase;     /* shoal_entity_phase_t */
-    uint8_t id_offset; /* where the id starts in key */
-    char key[];        /* "type/id" */
+    uint16_t stash_count;            /* stash_capacity is at most 65535 */
+    uint16_t shard;                  /* shards are at most 65536 */
+    uint8_t phase;                   /* shoal_entity_phase_t */
+    uint8_t id_offset;               /* where the id starts in key */
+    char key[];                      /* "type/id" */
 } shoal_entity_t;
 
 /* The id part of the entity's key. */

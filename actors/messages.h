@@ -75,9 +75,10 @@ typedef struct {
 /* A write for the journal writer: an entry, or a snapshot. */
 typedef struct shoal_append {
     bool is_snapshot;
-    uint32_t worker;  /* whom to give the append back to */
-    void *entity;     /* the worker's cookie; never touched elsewhere */
-    char *entity_key; /* points into data */
+    uint32_t worker;          /* whom to give the append back to */
+    void *entity;             /* the worker's cookie; never touched elsewhere */
+    shoal_request_t *request; /* the worker's: the command to answer */
+    char *entity_key;         /* points into data */
     shoal_journal_entry_t entry; /* !is_snapshot */
     shoal_snapshot_t snapshot;   /* is_snapshot; buffers owned */
     int64_t committed_ms;        /* set by the writer */

@@ -58,7 +58,7 @@ static const s_setting_t s_settings[] = {
      "entities in memory per node; the least recently used leave first"},
     {"inbox_capacity", S_NUMBER, S_AT(inbox_capacity), "10000", 1, INT32_MAX,
      "requests queued per worker before `busy`"},
-    {"stash_capacity", S_NUMBER, S_AT(stash_capacity), "1000", 1, INT32_MAX,
+    {"stash_capacity", S_NUMBER, S_AT(stash_capacity), "1000", 1, 65535,
      "requests waiting per entity before `busy`"},
     {"journal_queue", S_NUMBER, S_AT(journal_queue), "10000", 1, INT32_MAX,
      "appends queued for the journal writer before `busy`"},

@@ -9,6 +9,8 @@
 #include "runtime/log.h"
 #include "runtime/pipes.h"
 
+#include <pthread.h>
+
 #define S_BATCH_MAX 256
 
 /* Loads the recoveries waiting, up to a batch, in one read transaction,
@@ -49,6 +51,9 @@ static void s_load_batch(shoal_journal_t *journal, zsock_t *input,
 void shoal_reader_actor(zsock_t *pipe, void *raw_args)
 {
     shoal_reader_args_t *args = raw_args;
+    char name[16];
+    snprintf(name, sizeof name, "shoal-reader%u", args->index);
+    pthread_setname_np(pthread_self(), name);
     shoal_journal_t *journal = args->journal;
     char endpoint[128];
     shoal_pipe_endpoint(endpoint, sizeof endpoint, args->node, "reader",

@@ -11,6 +11,7 @@
 #include "runtime/pipes.h"
 #include "runtime/protocol.h"
 
+#include <pthread.h>
 #include <time.h>
 
 typedef struct {
@@ -185,6 +186,9 @@ void shoal_worker_actor(zsock_t *pipe, void *raw_args)
 {
     shoal_worker_args_t *args = raw_args;
     s_worker_t self = {.args = args};
+    char name[16];
+    snprintf(name, sizeof name, "shoal-worker%u", args->index);
+    pthread_setname_np(pthread_self(), name);
     s_setup(&self, args);
     zsock_signal(pipe, 0);
 

@@ -17,6 +17,7 @@
 #include "runtime/log.h"
 #include "runtime/pipes.h"
 
+#include <pthread.h>
 #include <time.h>
 
 /* Fewest heads saved per group commit while a checkpoint is in progress. */
@@ -252,6 +253,7 @@ void shoal_writer_actor(zsock_t *pipe, void *raw_args)
     shoal_writer_args_t *args = raw_args;
     s_writer_t self = {
         .args = args, .totals = args->totals, .last_pos = args->last_pos};
+    pthread_setname_np(pthread_self(), "shoal-writer");
     s_setup(&self, args);
     zsock_signal(pipe, 0);
 
