@@ -86,7 +86,7 @@ static int s_configure(shoal_journal_t *self, shoal_durability_t durability,
             ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
             : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
     if (self->read_only)
-        pragmas = "PRAGMA query_only = 1;";
+        pragmas = "PRAGMA query_only = 1; PRAGMA mmap_size = 1073741824;";
     char *message = NULL;
     if (sqlite3_exec(self->db, pragmas, NULL, NULL, &message) != SQLITE_OK) {
         shoal__error_set(error, "%s: cannot configure: %s", self->path,
@@ -404,6 +404,40 @@ static void *s_column_copy(sqlite3_stmt *stmt, int column, size_t *size)
     return copy;
 }
 
+/* Copies size bytes and a NUL to *cursor, advancing it; returns the copy,
+ * or NULL when data is NULL. */
+static const void *s_put(char **cursor, const void *data, size_t size)
+{
+    if (!data)
+        return NULL;
+    char *copy = *cursor;
+    if (size)
+        memcpy(copy, data, size);
+    copy[size] = '\0';
+    *cursor += size + 1;
+    return copy;
+}
+
+int shoal_journal_entry_copy(shoal_journal_entry_t *to,
+                             const shoal_journal_entry_t *from)
+{
+    size_t entity_size = strlen(from->entity);
+    size_t id_size = from->command_id ? strlen(from->command_id) : 0;
+    char *block = malloc(entity_size + 1 + id_size + 1 + from->reply_size + 1 +
+                         from->events_size + 1);
+    if (!block) {
+        memset(to, 0, sizeof *to);
+        return -1;
+    }
+    *to = *from;
+    char *cursor = block;
+    to->entity = s_put(&cursor, from->entity, entity_size);
+    to->command_id = s_put(&cursor, from->command_id, id_size);
+    to->reply = s_put(&cursor, from->reply, from->reply_size);
+    to->events = s_put(&cursor, from->events, from->events_size);
+    return 0;
+}
+
 int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
                              shoal_journal_entry_t *entry, char **error)
 {
@@ -412,17 +446,29 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
     sqlite3_bind_int64(stmt, 1, pos);
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-        entry->pos = pos;
-        entry->entity = s_column_copy(stmt, 0, NULL);
-        entry->shard = (uint32_t)sqlite3_column_int64(stmt, 1);
-        entry->prev_pos = sqlite3_column_int64(stmt, 2);
-        entry->first_seq = (uint64_t)sqlite3_column_int64(stmt, 3);
-        entry->event_count = (uint32_t)sqlite3_column_int64(stmt, 4);
-        entry->outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 5);
-        entry->written_ms = sqlite3_column_int64(stmt, 6);
-        entry->command_id = s_column_copy(stmt, 7, NULL);
-        entry->reply = s_column_copy(stmt, 8, &entry->reply_size);
-        entry->events = s_column_copy(stmt, 9, &entry->events_size);
+        /* The columns are read in place, then copied in one allocation. */
+        shoal_journal_entry_t row = {
+            .pos = pos,
+            .entity = (const char *)sqlite3_column_text(stmt, 0),
+            .shard = (uint32_t)sqlite3_column_int64(stmt, 1),
+            .prev_pos = sqlite3_column_int64(stmt, 2),
+            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 3),
+            .event_count = (uint32_t)sqlite3_column_int64(stmt, 4),
+            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 5),
+            .written_ms = sqlite3_column_int64(stmt, 6),
+            .command_id = (const char *)sqlite3_column_text(stmt, 7),
+            .reply = sqlite3_column_blob(stmt, 8),
+            .reply_size = (size_t)sqlite3_column_bytes(stmt, 8),
+            .events = sqlite3_column_blob(stmt, 9),
+            .events_size = (size_t)sqlite3_column_bytes(stmt, 9),
+        };
+        if (!row.entity || shoal_journal_entry_copy(entry, &row) < 0) {
+            sqlite3_reset(stmt);
+            shoal__error_set(error, "%s: entry %lld: %s", self->path,
+                             (long long)pos,
+                             row.entity ? "out of memory" : "no entity");
+            return -1;
+        }
     }
     sqlite3_reset(stmt);
     if (rc == SQLITE_DONE)
@@ -436,10 +482,7 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
 
 void shoal_journal_entry_clear(shoal_journal_entry_t *entry)
 {
-    free((void *)entry->entity);
-    free((void *)entry->command_id);
-    free((void *)entry->reply);
-    free((void *)entry->events);
+    free((void *)entry->entity); /* the one block of the copy */
     memset(entry, 0, sizeof *entry);
 }
 

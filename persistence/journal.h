@@ -150,7 +150,15 @@ int shoal_journal_load_heads(shoal_journal_t *self,
 int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
                              shoal_journal_entry_t *entry, char **error);
 
-/* Frees what shoal_journal_read_entry put in *entry and zeroes it. */
+/* Copies *from into *to with owned buffers, as shoal_journal_read_entry
+ * fills it: the entity, command id, reply and events in one allocation
+ * (NULL pointers stay NULL). Returns 0, or -1 when out of memory (*to is
+ * then zeroed). */
+int shoal_journal_entry_copy(shoal_journal_entry_t *to,
+                             const shoal_journal_entry_t *from);
+
+/* Frees what shoal_journal_read_entry or shoal_journal_entry_copy put in
+ * *entry and zeroes it. */
 void shoal_journal_entry_clear(shoal_journal_entry_t *entry);
 
 /* Reads the snapshot of entity into *snapshot (owned buffers). Returns 1

@@ -269,11 +269,7 @@ static void *s_copy(const void *data, size_t size)
 static void s_entry_copy(shoal_journal_entry_t *to,
                          const shoal_journal_entry_t *from)
 {
-    *to = *from;
-    to->entity = strdup(from->entity);
-    to->command_id = from->command_id ? strdup(from->command_id) : NULL;
-    to->reply = s_copy(from->reply, from->reply_size);
-    to->events = s_copy(from->events, from->events_size);
+    cr_assert_eq(shoal_journal_entry_copy(to, from), 0);
 }
 
 /* Adds an entry to the journal directly, as a previous run of the node
