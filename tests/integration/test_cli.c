@@ -117,6 +117,12 @@ static int s_cli_at(const char *endpoint, const char *status_endpoint,
                  (expected), s_stdout, s_stderr)
 
 /* Returns a TCP endpoint on 127.0.0.1 where nothing listens. */
+static int s_reserved_fds[4];
+static int s_reserved_count;
+
+/* Writes a loopback endpoint nobody answers on: the port is bound by a
+ * socket that never listens (connections are refused), and it stays bound
+ * until the test process ends, so no node started meanwhile can take it. */
 static void s_unused_endpoint(char *buffer, size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -128,7 +134,8 @@ static void s_unused_endpoint(char *buffer, size_t size)
     socklen_t length = sizeof address;
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
     snprintf(buffer, size, "tcp://127.0.0.1:%d", ntohs(address.sin_port));
-    close(fd);
+    cr_assert_lt(s_reserved_count, 4);
+    s_reserved_fds[s_reserved_count++] = fd; /* closed at exit */
 }
 
 Test(cli, send_exits_0_when_accepted)

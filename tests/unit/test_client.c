@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* How long a test waits for an answer it expects, and for one it does
  * not (a timeout under test). */
@@ -279,13 +282,21 @@ static void s_stop_node(void)
     zactor_destroy(&node);
 }
 
-/* An endpoint on a port that was free a moment ago: nobody answers. */
+/* An endpoint on loopback where nobody answers. */
 static void s_unbound_endpoint(char *endpoint, size_t size)
 {
-    int port;
-    zsock_t *router = s_router_new(&port);
-    zsock_destroy(&router);
-    snprintf(endpoint, size, "tcp://127.0.0.1:%d", port);
+    /* The port is held by a socket that never listens, until the test's
+     * process ends: connections are refused, and no other test running
+     * meanwhile can be given it. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in address = {0};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+    socklen_t length = sizeof address;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+    snprintf(endpoint, size, "tcp://127.0.0.1:%d", ntohs(address.sin_port));
 }
 
 /* Calls command on counter/c1 with a text payload. */
