@@ -195,17 +195,6 @@ size_t shoal_keymap_bytes(const shoal_keymap_t *self)
     return self->capacity * sizeof(s_slot_t) + self->key_bytes;
 }
 
-void shoal_keymap_each(const shoal_keymap_t *self,
-                       void (*visit)(const char *key, uint64_t value,
-                                     void *arg),
-                       void *arg)
-{
-    for (size_t i = 0; i < self->capacity; i++)
-        if (self->slots[i].key)
-            visit(self->slots[i].key, self->slots[i].tagged & S_VALUE_MASK,
-                  arg);
-}
-
 bool shoal_keymap_next(const shoal_keymap_t *self, size_t *cursor,
                        const char **key, uint64_t *value)
 {

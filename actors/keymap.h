@@ -45,7 +45,7 @@ bool shoal_keymap_remove(shoal_keymap_t *self, const char *key,
 /* Number of entries. */
 size_t shoal_keymap_size(const shoal_keymap_t *self);
 
-/* Bytes the map itself holds (slots and owned keys), for the status. */
+/* Bytes the map itself holds: its slots and the keys it owns. */
 size_t shoal_keymap_bytes(const shoal_keymap_t *self);
 
 /* Steps a walk over the entries, in no order: starting from *cursor (0
@@ -54,12 +54,5 @@ size_t shoal_keymap_bytes(const shoal_keymap_t *self);
  * end. The map must not change during the walk. */
 bool shoal_keymap_next(const shoal_keymap_t *self, size_t *cursor,
                        const char **key, uint64_t *value);
-
-/* Calls visit(key, value, arg) for every entry, in no order. The map must
- * not change during the walk. */
-void shoal_keymap_each(const shoal_keymap_t *self,
-                       void (*visit)(const char *key, uint64_t value,
-                                     void *arg),
-                       void *arg);
 
 #endif
