@@ -210,9 +210,11 @@ static void s_w1_report(bench_report_t *report, const bench_context_t *context,
     bench_report_set_details(report, "W1", details);
 }
 
-/* Adds W2's rows (latencies in milliseconds) and details. */
+/* Adds W2's rows (latencies in milliseconds) and details. commits is
+ * the raw group-commit latency at W2's rate, or NULL when not measured. */
 static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
-                        const bench_latency_t *raw)
+                        const bench_latency_t *raw,
+                        const bench_raw_commits_t *commits)
 {
     const bench_latency_t *open = &w2->open.latency, *single = &w2->single;
     struct {
@@ -235,6 +237,22 @@ static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
         if (i == 1)
             bench_row_set_target(row, "<= 2 ms",
                                  open->p99 <= S_W2_TARGET_P99_US);
+    }
+    if (commits) {
+        bench_row_t *row = bench_report_add(
+            report, "W2", "latency p99 at half load, against the disk",
+            open->p99 / 1e3, "ms");
+        bench_row_set_raw(row,
+                          "SQLite group commit at the same rate, sync "
+                          "FULL, p99",
+                          commits->latency.p99 / 1e3, BENCH_RATIO_TIMES);
+        row = bench_report_add(report, "W2",
+                               "latency max at half load, against the disk",
+                               open->max / 1e3, "ms");
+        bench_row_set_raw(row,
+                          "SQLite group commit at the same rate, sync "
+                          "FULL, max",
+                          commits->latency.max / 1e3, BENCH_RATIO_TIMES);
     }
     double sent = (double)(w2->open.sent ? w2->open.sent : 1);
     bench_report_add(report, "W2", "errors (busy) at half load",
@@ -273,6 +291,27 @@ static int s_raw_append(const bench_context_t *context, int batch,
     if (rc == 0)
         bench_say("raw: SQLite append, batches of %d: %.0f rows/s", batch,
                   raw->rows_per_second);
+    return rc;
+}
+
+/* Measures the disk's group-commit latency at rate, in a folder of its
+ * own. */
+static int s_raw_commits(const bench_context_t *context, double rate,
+                         double seconds, bench_raw_commits_t *commits)
+{
+    char *dir = bench_subdir_new(context->work_dir, "raw-commits");
+    int rc =
+        dir ? bench_raw_sqlite_commit_latency(dir, rate, seconds, commits) : -1;
+    if (dir)
+        bench_remove_tree(dir);
+    free(dir);
+    if (rc == 0)
+        bench_say("raw: SQLite group commits at %.0f rows/s: %.1f rows "
+                  "each, p50 %.0f us, p99 %.0f us, max %.0f us",
+                  rate, commits->mean_batch, commits->latency.p50,
+                  commits->latency.p99, commits->latency.max);
+    else
+        bench_say("raw: SQLite group commits at W2's rate: not measured");
     return rc;
 }
 
@@ -360,7 +399,11 @@ int bench_run_persisted(const bench_context_t *context, bench_report_t *report)
     }
     bench_say("raw: ZeroMQ round trip p50 %.0f us, p99 %.0f us",
               raw_round_trip.p50, raw_round_trip.p99);
-    s_w2_report(report, &w2, &raw_round_trip);
+    bench_raw_commits_t commits;
+    bool commits_measured = s_raw_commits(context, w2.open.achieved_rate,
+                                          w2.spec.seconds, &commits) == 0;
+    s_w2_report(report, &w2, &raw_round_trip,
+                commits_measured ? &commits : NULL);
     bench_open_result_clear(&w2.open);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 /* ---------------------------------------------------------------------
@@ -73,49 +74,69 @@ static void s_bind_row(sqlite3_stmt *stmt, bench_random_t *random, uint64_t row)
     sqlite3_bind_blob(stmt, 10, events, (int)(4 + size), SQLITE_TRANSIENT);
 }
 
+/* Opens a fresh journal-shaped database in dir with the node's pragmas
+ * and prepares the insert. Returns 0 or -1 (then *db may need closing). */
+static int s_append_open(const char *dir, const char *name, bool full_sync,
+                         sqlite3 **db, sqlite3_stmt **insert, char *path,
+                         size_t size)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    if (sqlite3_open(path, db) != SQLITE_OK)
+        return -1;
+    if (s_exec(*db, "PRAGMA journal_mode = WAL") < 0 ||
+        s_exec(*db, full_sync ? "PRAGMA synchronous = FULL"
+                              : "PRAGMA synchronous = NORMAL") < 0 ||
+        s_exec(*db, s_journal_table) < 0)
+        return -1;
+    return sqlite3_prepare_v2(*db,
+                              "INSERT INTO journal (entity, shard, prev_pos,"
+                              " first_seq, event_count, outcome, written_ms,"
+                              " command_id, reply, events) VALUES"
+                              " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              -1, insert, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+/* Appends count rows in one transaction, numbering them from *rows.
+ * Returns 0 or -1. */
+static int s_append_commit(sqlite3 *db, sqlite3_stmt *insert,
+                           bench_random_t *random, uint64_t *rows, int count)
+{
+    if (s_exec(db, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        s_bind_row(insert, random, *rows);
+        if (sqlite3_step(insert) != SQLITE_DONE) {
+            fprintf(stderr, "shoal-bench: sqlite insert: %s\n",
+                    sqlite3_errmsg(db));
+            sqlite3_reset(insert);
+            return -1;
+        }
+        sqlite3_reset(insert);
+        (*rows)++;
+    }
+    return s_exec(db, "COMMIT");
+}
+
 int bench_raw_sqlite_append(const char *dir, int batch, double seconds,
                             bool full_sync, bench_raw_append_t *result)
 {
     memset(result, 0, sizeof *result);
     char path[4096];
-    snprintf(path, sizeof path, "%s/raw-append.db", dir);
     sqlite3 *db = NULL;
     sqlite3_stmt *insert = NULL;
     int rc = -1;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        goto out_close;
-    if (s_exec(db, "PRAGMA journal_mode = WAL") < 0 ||
-        s_exec(db, full_sync ? "PRAGMA synchronous = FULL"
-                             : "PRAGMA synchronous = NORMAL") < 0 ||
-        s_exec(db, s_journal_table) < 0)
-        goto out_close;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO journal (entity, shard, prev_pos,"
-                           " first_seq, event_count, outcome, written_ms,"
-                           " command_id, reply, events) VALUES"
-                           " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                           -1, &insert, NULL) != SQLITE_OK)
+    if (s_append_open(dir, "raw-append.db", full_sync, &db, &insert, path,
+                      sizeof path) < 0)
         goto out_close;
     bench_random_t random;
     bench_random_seed(&random, 1);
     int64_t start = bench_now_ns();
     int64_t end = start + (int64_t)(seconds * 1e9);
-    while (bench_now_ns() < end && !bench_interrupted()) {
-        if (s_exec(db, "BEGIN IMMEDIATE") < 0)
+    while (bench_now_ns() < end && !bench_interrupted())
+        if (s_append_commit(db, insert, &random, &result->rows, batch) < 0)
             goto out_close;
-        for (int i = 0; i < batch; i++) {
-            s_bind_row(insert, &random, result->rows);
-            if (sqlite3_step(insert) != SQLITE_DONE) {
-                fprintf(stderr, "shoal-bench: sqlite insert: %s\n",
-                        sqlite3_errmsg(db));
-                goto out_close;
-            }
-            sqlite3_reset(insert);
-            result->rows++;
-        }
-        if (s_exec(db, "COMMIT") < 0)
-            goto out_close;
-    }
     result->seconds = bench_seconds_since(start);
     result->rows_per_second = (double)result->rows / result->seconds;
     rc = 0;
@@ -123,6 +144,60 @@ out_close:
     if (rc != 0 && db)
         fprintf(stderr, "shoal-bench: raw append on %s failed: %s\n", path,
                 sqlite3_errmsg(db));
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+    return rc;
+}
+
+int bench_raw_sqlite_commit_latency(const char *dir, double rate,
+                                    double seconds, bench_raw_commits_t *result)
+{
+    memset(result, 0, sizeof *result);
+    char path[4096];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *insert = NULL;
+    size_t capacity = (size_t)(seconds * 20000) + 16;
+    int64_t *samples = calloc(capacity, sizeof *samples);
+    int rc = -1;
+    if (!samples || s_append_open(dir, "raw-commits.db", true, &db, &insert,
+                                  path, sizeof path) < 0)
+        goto out_close;
+    bench_random_t random;
+    bench_random_seed(&random, 2);
+    uint64_t rows = 0;
+    int64_t start = bench_now_ns();
+    int64_t end = start + (int64_t)(seconds * 1e9);
+    for (int64_t now = start; now < end && !bench_interrupted();
+         now = bench_now_ns()) {
+        /* Rows arrive at `rate`; each commit takes all that are due, as
+         * the node's writer takes all the appends that are queued. */
+        double due = rate * (double)(now - start) / 1e9 - (double)rows;
+        if (due < 1) {
+            struct timespec pause = {0, (long)(1e9 * (1 - due) / rate)};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        int batch = due > 1000 ? 1000 : (int)due;
+        int64_t began = bench_now_ns();
+        if (s_append_commit(db, insert, &random, &rows, batch) < 0)
+            goto out_close;
+        if (result->commits < capacity)
+            samples[result->commits] = bench_now_ns() - began;
+        result->commits++;
+    }
+    result->rows = rows;
+    result->seconds = bench_seconds_since(start);
+    result->mean_batch =
+        result->commits ? (double)rows / (double)result->commits : 0;
+    bench_latency_compute(
+        samples, result->commits < capacity ? result->commits : capacity,
+        &result->latency);
+    rc = 0;
+out_close:
+    if (rc != 0 && db)
+        fprintf(stderr, "shoal-bench: raw commits on %s failed: %s\n", path,
+                sqlite3_errmsg(db));
+    free(samples);
     sqlite3_finalize(insert);
     sqlite3_close(db);
     return rc;

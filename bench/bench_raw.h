@@ -31,6 +31,23 @@ int bench_raw_sqlite_append(const char *dir, int batch, double seconds,
 
 typedef struct {
     uint64_t rows;
+    uint64_t commits;
+    double seconds;
+    double mean_batch;
+    bench_latency_t latency; /* of each commit, fsync included */
+} bench_raw_commits_t;
+
+/* Appends journal-shaped rows arriving at `rate` rows/s for `seconds`,
+ * each commit taking every row due (at most 1,000), as the node's group
+ * commit does, with synchronous FULL in WAL mode; measures each commit.
+ * The disk's own latency at the write rate a workload makes. Returns 0
+ * or -1. */
+int bench_raw_sqlite_commit_latency(const char *dir, double rate,
+                                    double seconds,
+                                    bench_raw_commits_t *result);
+
+typedef struct {
+    uint64_t rows;
     uint64_t events; /* sum of event_count */
     uint64_t bytes;  /* reply and events blobs */
     double seconds;
