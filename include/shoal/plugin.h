@@ -35,7 +35,7 @@ extern "C" {
 
 /* Bumped on every incompatible change to this header. A plugin built
  * against another version is refused at load time. */
-#define SHOAL_PLUGIN_ABI_VERSION 1
+#define SHOAL_PLUGIN_ABI_VERSION 2
 
 /* The symbol every plugin exports. */
 #define SHOAL_PLUGIN_SYMBOL "shoal_plugin"
@@ -49,8 +49,14 @@ extern "C" {
 /* Size of the buffer shoal_ctx_new_id fills, terminator included. */
 #define SHOAL_ID_SIZE 33
 
+/* Most bytes of a topic name and of a policy name. */
+#define SHOAL_TOPIC_NAME_MAX 64
+#define SHOAL_POLICY_NAME_MAX 64
+
 typedef struct shoal_ctx shoal_ctx_t;
 typedef struct shoal_effect shoal_effect_t;
+typedef struct shoal_gate shoal_gate_t;
+typedef struct shoal_reaction shoal_reaction_t;
 
 /* One inbound command, borrowed for the duration of handle_command. */
 typedef struct {
@@ -58,6 +64,20 @@ typedef struct {
     const void *payload; /* opaque; may be NULL when payload_size is 0 */
     size_t payload_size;
 } shoal_command_t;
+
+/* A gatekeeper guards one command name of one type at the edge: it runs
+ * on the node that receives the command from a client, before the command
+ * is routed, and may forward it (possibly enriched), reject it, or
+ * dispatch another command elsewhere instead (see the shoal_gate_*
+ * functions). It runs on the node's I/O thread: it must be cheap, must not
+ * block, and must have no side effects. To consult other entities it asks
+ * for their query output (shoal_gate_ask) and returns; it is then called
+ * again with the answers. Its view may be stale: it prevents, it does not
+ * enforce. Commands dispatched by policies and timers skip gatekeepers. */
+typedef struct {
+    const char *command; /* the command name it guards */
+    void (*run)(shoal_gate_t *gate, const shoal_command_t *command);
+} shoal_gatekeeper_t;
 
 /* The functions of one aggregate type. Required: name, state_new,
  * state_free, handle_command, apply_event, query. Optional (both or
@@ -101,7 +121,42 @@ typedef struct {
      * the full journal). */
     void *(*snapshot_decode)(const char *entity_id, const void *data,
                              size_t size);
+
+    /* Optional: the gatekeepers of this type's commands, at most one per
+     * command name. */
+    size_t gatekeeper_count;
+    const shoal_gatekeeper_t *gatekeepers;
 } shoal_type_t;
+
+/* An event handler (a policy): it reacts to the durable events of one
+ * aggregate type, asynchronously, after they are journaled. It may
+ * dispatch commands, publish public events to topics and schedule timed
+ * commands (the shoal_reaction_* functions); what it does is committed
+ * only once it returns 0 and every command it dispatched has an outcome.
+ *
+ * Delivery is at least once: after a crash an event may be handled again.
+ * Every dispatched command carries an id derived from the event (policy,
+ * source entity, sequence, index), so the target's deduplication applies
+ * it effectively once, and publications and timers are committed together
+ * with the policy's progress, so they happen once. A command the target
+ * rejects counts as handled. A handler that returns -1, or a command that
+ * fails (busy, unavailable, internal), is retried with backoff; after
+ * policy_max_attempts the event is parked as a dead letter and the policy
+ * moves on.
+ *
+ * handle is called on the node's policy thread, one event at a time, in
+ * journal order (so in sequence order for each source entity). It must be
+ * deterministic given the event: a redelivery must take the same actions. */
+typedef struct {
+    /* Unique within the node: [A-Za-z0-9_-]{1,64}. Names its progress. */
+    const char *name;
+    /* The aggregate type whose events it handles. */
+    const char *source_type;
+    /* Handles one event (borrowed). Returns 0, or -1 to have the event
+     * retried (give the reason with shoal_reaction_fail). */
+    int (*handle)(shoal_reaction_t *reaction, const void *event,
+                  size_t event_size);
+} shoal_policy_t;
 
 /* What a plugin exports under SHOAL_PLUGIN_SYMBOL. */
 typedef struct {
@@ -109,6 +164,16 @@ typedef struct {
     const char *name;     /* plugin name, for logs */
     size_t type_count;
     const shoal_type_t *types;
+    /* Optional: the event handlers. */
+    size_t policy_count;
+    const shoal_policy_t *policies;
+    /* Optional: called once after loading, with the path the plugin was
+     * loaded from (to find data shipped beside it). Returns 0, or -1 with
+     * a reason in error (error_size bytes, NUL-terminated); the node then
+     * refuses to start. */
+    int (*open)(const char *plugin_path, char *error, size_t error_size);
+    /* Optional: called once before unloading. */
+    void (*close)(void);
 } shoal_plugin_t;
 
 /* --- The handler context: what handle_command may ask the runtime ----- */
@@ -145,6 +210,89 @@ int shoal_effect_reply(shoal_effect_t *effect, const void *reply, size_t size);
  * emitted before or after are still journaled and applied: a rejection may
  * itself be recorded as events. Returns 0 or -1 as above. */
 int shoal_effect_reject(shoal_effect_t *effect, const char *reason);
+
+/* --- The gate: what a gatekeeper may ask and decide ---------------------- */
+
+/* The runtime's clock, as shoal_ctx_now_ms. */
+int64_t shoal_gate_now_ms(const shoal_gate_t *gate);
+
+/* The id of the entity the command is addressed to (borrowed). */
+const char *shoal_gate_entity_id(const shoal_gate_t *gate);
+
+/* How many times the gatekeeper has been called for this command before:
+ * 0 on the first call, n after n rounds of asks. */
+unsigned shoal_gate_round(const shoal_gate_t *gate);
+
+/* Asks for the query output of entity type/entity_id (its command model,
+ * as the status socket's `get` renders it). The gatekeeper then returns
+ * without a decision and is called again once every ask of this round has
+ * an answer or has timed out (after timeout_ms; 0 means the node's
+ * gate_timeout_ms). Returns the ask's index for shoal_gate_answer, or -1
+ * when the type is unknown, the id invalid, or past 8 asks per round. */
+int shoal_gate_ask(shoal_gate_t *gate, const char *type,
+                   const char *entity_id, int64_t timeout_ms);
+
+/* The answer to ask index of the previous round: the query output
+ * (borrowed, NUL-terminated) with the entity's sequence in *sequence (0:
+ * it has no events), or NULL when the ask failed or timed out. */
+const char *shoal_gate_answer(const shoal_gate_t *gate, unsigned index,
+                              uint64_t *sequence);
+
+/* Decides: send the command on to its entity with payload (copied) in
+ * place of the client's. Returns 0, or -1 when out of memory. */
+int shoal_gate_forward(shoal_gate_t *gate, const void *payload, size_t size);
+
+/* Decides: reject the command with reason (copied); the client gets
+ * REJECTED and nothing is journaled. Returns 0 or -1. */
+int shoal_gate_reject(shoal_gate_t *gate, const char *reason);
+
+/* Decides: send command (with payload, copied) to type/entity_id instead;
+ * the client gets that command's reply, and the client's command id goes
+ * with it. Returns 0, or -1 when the type is unknown or a name invalid. */
+int shoal_gate_dispatch(shoal_gate_t *gate, const char *type,
+                        const char *entity_id, const char *command,
+                        const void *payload, size_t size);
+
+/* A gatekeeper that returns without a decision and without asks forwards
+ * the command unchanged. One that neither decides nor asks after 8 rounds,
+ * or whose decision call fails, has its command answered ERROR internal. */
+
+/* --- The reaction: what a policy may learn and do ------------------------ */
+
+/* The runtime's clock, as shoal_ctx_now_ms. */
+int64_t shoal_reaction_now_ms(const shoal_reaction_t *reaction);
+
+/* The id of the entity whose event this is (borrowed). */
+const char *shoal_reaction_entity_id(const shoal_reaction_t *reaction);
+
+/* The event's sequence number within its entity. */
+uint64_t shoal_reaction_sequence(const shoal_reaction_t *reaction);
+
+/* Dispatches command (with payload, copied) to type/entity_id. Its command
+ * id is derived from the policy, the event and how many commands this
+ * event has dispatched before. Returns 0, or -1 when the type is unknown,
+ * a name invalid, or out of memory (the event then fails). */
+int shoal_reaction_dispatch(shoal_reaction_t *reaction, const char *type,
+                            const char *entity_id, const char *command,
+                            const void *payload, size_t size);
+
+/* Publishes a public event (copied) on topic: durable, ordered per source
+ * entity, read by consumers with a cursor. Returns 0 or -1 as above. */
+int shoal_reaction_publish(shoal_reaction_t *reaction, const char *topic,
+                           const void *payload, size_t size);
+
+/* Schedules command (with payload, copied) for type/entity_id at due_ms
+ * (the runtime's clock). The timer is durable: one that falls due while
+ * the node is down fires once it is up again. Its command id is derived
+ * like a dispatch's. Returns 0 or -1 as above. */
+int shoal_reaction_schedule(shoal_reaction_t *reaction, int64_t due_ms,
+                            const char *type, const char *entity_id,
+                            const char *command, const void *payload,
+                            size_t size);
+
+/* Gives the reason of a failure before handle returns -1 (copied; for the
+ * log, the retries and the dead letter). */
+void shoal_reaction_fail(shoal_reaction_t *reaction, const char *reason);
 
 #ifdef __cplusplus
 }
