@@ -176,9 +176,11 @@ void shoal_entities_sweep(shoal_entities_t *self)
     }
 }
 
-/* Answers a query from the entity's current, durable state. */
+/* Answers a query from the entity's current, durable state, whose last
+ * event is sequence (0: none). */
 static void s_run_query(shoal_entities_t *self, const shoal_type_t *type,
-                        const void *state, shoal_request_t *request)
+                        const void *state, uint64_t sequence,
+                        shoal_request_t *request)
 {
     char *text = type->query(state, request->entity_id);
     if (!text) {
@@ -186,8 +188,10 @@ static void s_run_query(shoal_entities_t *self, const shoal_type_t *type,
                        "query handler returned nothing");
         return;
     }
-    shoal_answer_t answer = {
-        .kind = SHOAL_ANSWER_QUERY, .body = text, .body_size = strlen(text)};
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_QUERY,
+                             .first_seq = sequence,
+                             .body = text,
+                             .body_size = strlen(text)};
     self->host.answer(self->host.arg, request, &answer);
     free(text);
 }
@@ -310,7 +314,7 @@ static void s_run(shoal_entities_t *self, shoal_entity_t *entity,
                   shoal_request_t *request)
 {
     if (request->kind == SHOAL_REQUEST_QUERY)
-        s_run_query(self, entity->type, entity->state, request);
+        s_run_query(self, entity->type, entity->state, entity->seq, request);
     else
         s_run_command(self, entity, request);
 }
@@ -362,7 +366,7 @@ static void s_query_unknown(shoal_entities_t *self, shoal_request_t *request)
         s_answer_error(self, request, "internal", "state_new failed");
         return;
     }
-    s_run_query(self, type, state, request);
+    s_run_query(self, type, state, 0, request);
     type->state_free(&state);
 }
 

@@ -65,7 +65,7 @@ typedef enum {
 /* What an entity answers to a request; borrowed by the callback. */
 typedef struct {
     shoal_answer_kind_t kind;
-    uint64_t first_seq;
+    uint64_t first_seq; /* QUERY: the entity's last sequence */
     uint64_t event_count;
     const char *error_code; /* ERROR: "busy", "internal", ... */
     const void *body;       /* reply, reason, error message or state */

@@ -71,6 +71,20 @@ static const s_setting_t s_settings[] = {
     {"checkpoint_ms", S_NUMBER, S_AT(checkpoint_ms), "10000", 10, INT32_MAX,
      "how often the entity directory is checkpointed to the journal; a "
      "restart after a crash scans the entries since the last one"},
+    {"manual_clock_ms", S_NUMBER, S_AT(manual_clock_ms), "0", 0, INT64_MAX,
+     "for tests: start the node's clock at this time (ms since the Unix "
+     "epoch) and move it only by the status socket's `clock set`; 0 = the "
+     "system clock"},
+    {"gate_timeout_ms", S_NUMBER, S_AT(gate_timeout_ms), "1000", 1, 600000,
+     "how long a gatekeeper's ask waits for an answer by default"},
+    {"policy_max_attempts", S_NUMBER, S_AT(policy_max_attempts), "5", 1, 1000,
+     "attempts at handling an event before it is parked as a dead "
+     "letter"},
+    {"policy_backoff_ms", S_NUMBER, S_AT(policy_backoff_ms), "200", 1, 3600000,
+     "wait before a policy's first retry; doubles at each retry, "
+     "up to 100 times this"},
+    {"policy_batch", S_NUMBER, S_AT(policy_batch), "256", 1, 100000,
+     "most journal entries a policy reads at a time"},
     {"log_level", S_LOG_LEVEL, S_AT(log_level), "info", 0, 0,
      "error, warn, info or debug"},
 };

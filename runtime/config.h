@@ -40,6 +40,11 @@ typedef struct {
     uint64_t dedup_window;
     uint64_t max_payload;
     uint64_t checkpoint_ms;
+    uint64_t manual_clock_ms;
+    uint64_t gate_timeout_ms;
+    uint64_t policy_max_attempts;
+    uint64_t policy_backoff_ms;
+    uint64_t policy_batch;
     shoal_log_level_t log_level;
 } shoal_config_t;
 

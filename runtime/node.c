@@ -7,6 +7,7 @@
 #include "actors/keymap.h"
 #include "cluster/shard.h"
 #include "runtime/frames.h"
+#include "runtime/gates.h"
 #include "runtime/journal_threads.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
@@ -21,6 +22,7 @@
 
 struct shoal_node {
     const shoal_config_t *config;
+    shoal_clock_t clock;
     shoal_plugins_t *plugins;
     const char **type_names;
     char *journal_path;
@@ -38,6 +40,8 @@ struct shoal_node {
     zsock_t *answers;         /* PULL, workers -> main */
     zsock_t *client;          /* ROUTER */
     zsock_t *status;          /* ROUTER */
+    zsock_t *internal;        /* ROUTER, inproc: policies and timers */
+    shoal_gates_t *gates;
     char *client_endpoint;
     char *status_endpoint;
     int64_t started_ms;
@@ -90,6 +94,8 @@ static int s_load_plugins(shoal_node_t *self, char **error)
         if (shoal_plugins_load(self->plugins, self->config->plugins[i], error) <
             0)
             return -1;
+    if (shoal_plugins_check_policies(self->plugins, error) < 0)
+        return -1;
     size_t count = shoal_plugins_type_count(self->plugins);
     self->type_names = calloc(count + 1, sizeof *self->type_names);
     for (size_t i = 0; i < count; i++)
@@ -205,6 +211,7 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
             .node = self,
             .index = i,
             .config = config,
+            .clock = &self->clock,
             .stats = &self->worker_stats[i],
             .journal_stats = &self->journal_stats,
             .heads = heads[i],
@@ -248,11 +255,14 @@ static zsock_t *s_bind_router(const char *endpoint, const char *what,
     return socket;
 }
 
+static int s_start_edge(shoal_node_t *self, char **error);
+
 shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
 {
     shoal_node_t *self = calloc(1, sizeof *self);
     assert(self);
     self->config = config;
+    shoal_clock_init(&self->clock, (int64_t)config->manual_clock_ms);
     self->started_ms = zclock_time();
     self->rate_at_ms = zclock_mono();
     shoal_keymap_t **heads = calloc(config->workers, sizeof *heads);
@@ -262,6 +272,8 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
     }
     bool started = s_load_plugins(self, error) == 0 &&
                    s_open_journal(self, heads, error) == 0;
+    if (started)
+        started = s_start_edge(self, error) == 0;
     if (started) {
         s_start_threads(self, heads);
         self->client = s_bind_router(config->endpoint, "client port",
@@ -294,8 +306,9 @@ const char *shoal_node_status_endpoint(const shoal_node_t *self)
 /* The ROUTER a route names. */
 static void *s_socket_of(shoal_node_t *self, shoal_route_kind_t kind)
 {
-    return zsock_resolve(kind == SHOAL_ROUTE_STATUS ? self->status
-                                                    : self->client);
+    return zsock_resolve(kind == SHOAL_ROUTE_STATUS     ? self->status
+                         : kind == SHOAL_ROUTE_INTERNAL ? self->internal
+                                                        : self->client);
 }
 
 /* Sends an answer to route from the main thread. */
@@ -305,6 +318,11 @@ static void s_reply(shoal_node_t *self, const shoal_route_t *route,
     shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
     char scratch[SHOAL_REPLY_SCRATCH];
     size_t count = shoal_protocol_reply(route, answer, frames, scratch);
+    if (route->kind == SHOAL_ROUTE_GATE) {
+        /* defensive: asks are never answered from the main thread */
+        shoal_gates_answered(self->gates, frames + 1, count - 1);
+        return;
+    }
     shoal_frames_send(s_socket_of(self, route->kind), frames, count,
                       ZMQ_DONTWAIT);
 }
@@ -320,26 +338,30 @@ static void s_reply_error(shoal_node_t *self, const shoal_route_t *route,
     s_reply(self, route, &answer);
 }
 
-/* Hands a request to the worker of its shard, or answers busy. */
-static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
-                       shoal_request_kind_t kind, const shoal_type_t *type,
-                       const char *entity_id, const char *command,
-                       const char *command_id, const void *payload,
-                       size_t payload_size)
+/* Hands a request to the worker of its shard. Returns 0, or -1 with
+ * *code and *message saying why it could not (nothing is answered). */
+static int s_enqueue(shoal_node_t *self, const shoal_route_t *route,
+                     shoal_request_kind_t kind, const shoal_type_t *type,
+                     const char *entity_id, const char *command,
+                     const char *command_id, const void *payload,
+                     size_t payload_size, const char **code,
+                     const char **message)
 {
     if (self->stopping) {
-        s_reply_error(self, route, "unavailable", "node is shutting down");
-        return;
+        *code = "unavailable";
+        *message = "node is shutting down";
+        return -1;
     }
     uint32_t shard =
         shoal_shard_of(type->name, entity_id, (uint32_t)self->config->shards);
     uint32_t worker = shard % (uint32_t)self->config->workers;
     shoal_worker_stats_t *stats = &self->worker_stats[worker];
+    *code = "busy";
+    *message = "worker inbox is full";
     if (atomic_load(&stats->inbox_sent) - atomic_load(&stats->inbox_taken) >=
         self->config->inbox_capacity) {
         self->busy_at_dispatch++;
-        s_reply_error(self, route, "busy", "worker inbox is full");
-        return;
+        return -1;
     }
     uint8_t route_bytes[SHOAL_ROUTE_MAX];
     size_t route_size = shoal_route_encode(route, route_bytes);
@@ -347,8 +369,9 @@ static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
         shoal_request_new(kind, type, shard, entity_id, command, command_id,
                           payload, payload_size, route_bytes, route_size);
     if (!request) {
-        s_reply_error(self, route, "internal", "out of memory");
-        return;
+        *code = "internal";
+        *message = "out of memory";
+        return -1;
     }
     atomic_fetch_add(&stats->inbox_sent, 1);
     if (shoal_pipe_send(self->worker_inboxes[worker], SHOAL_PIPE_REQUEST,
@@ -356,14 +379,91 @@ static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
         atomic_fetch_sub(&stats->inbox_sent, 1);
         shoal_request_destroy(&request);
         self->busy_at_dispatch++;
-        s_reply_error(self, route, "busy", "worker inbox is full");
+        return -1;
     }
+    return 0;
 }
 
-/* Handles one message on the client port. */
-static void s_handle_client(shoal_node_t *self, shoal_message_t *message)
+/* Hands a request to the worker of its shard, or answers why not. */
+static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
+                       shoal_request_kind_t kind, const shoal_type_t *type,
+                       const char *entity_id, const char *command,
+                       const char *command_id, const void *payload,
+                       size_t payload_size)
 {
-    shoal_route_t route = {.kind = SHOAL_ROUTE_CLIENT};
+    const char *code, *message;
+    if (s_enqueue(self, route, kind, type, entity_id, command, command_id,
+                  payload, payload_size, &code, &message) < 0)
+        s_reply_error(self, route, code, message);
+}
+
+/* The gates' view of the node. */
+static const shoal_type_t *s_gate_find_type(void *arg, const char *name)
+{
+    shoal_node_t *self = arg;
+    return shoal_plugins_find(self->plugins, name);
+}
+
+static int64_t s_gate_now_ms(void *arg)
+{
+    shoal_node_t *self = arg;
+    return shoal_clock_now_ms(&self->clock);
+}
+
+static void s_gate_dispatch(void *arg, const shoal_route_t *route,
+                            const shoal_type_t *type, const char *entity_id,
+                            const char *command, const char *command_id,
+                            const void *payload, size_t payload_size)
+{
+    s_dispatch(arg, route, SHOAL_REQUEST_COMMAND, type, entity_id, command,
+               command_id, payload, payload_size);
+}
+
+static int s_gate_ask(void *arg, const shoal_route_t *route,
+                      const shoal_type_t *type, const char *entity_id)
+{
+    const char *code, *message;
+    return s_enqueue(arg, route, SHOAL_REQUEST_QUERY, type, entity_id, NULL,
+                     NULL, NULL, 0, &code, &message);
+}
+
+static void s_gate_reply(void *arg, const shoal_route_t *route,
+                         const shoal_answer_t *answer)
+{
+    s_reply(arg, route, answer);
+}
+
+/* Creates the gates and binds the internal port. */
+static int s_start_edge(shoal_node_t *self, char **error)
+{
+    shoal_gates_host_t host = {.arg = self,
+                               .find_type = s_gate_find_type,
+                               .now_ms = s_gate_now_ms,
+                               .dispatch = s_gate_dispatch,
+                               .ask = s_gate_ask,
+                               .reply = s_gate_reply};
+    self->gates =
+        shoal_gates_new(&host, (int64_t)self->config->gate_timeout_ms);
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "internal", -1);
+    self->internal = zsock_new(ZMQ_ROUTER);
+    zsock_set_linger(self->internal, 0);
+    zsock_set_sndhwm(self->internal, 0);
+    zsock_set_rcvhwm(self->internal, 0);
+    if (!self->gates || zsock_bind(self->internal, "%s", endpoint) < 0) {
+        s_error(error, "internal port %s: cannot start", endpoint);
+        return -1;
+    }
+    return 0;
+}
+
+/* Handles one request on the client port or, when internal, on the
+ * internal port (whose commands skip gatekeepers). */
+static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
+                             bool internal)
+{
+    shoal_route_t route = {.kind = internal ? SHOAL_ROUTE_INTERNAL
+                                            : SHOAL_ROUTE_CLIENT};
     size_t body;
     if (shoal_protocol_open_envelope(message->frames, message->count, &route,
                                      &body) < 0)
@@ -382,7 +482,7 @@ static void s_handle_client(shoal_node_t *self, shoal_message_t *message)
     if (request.is_ping) {
         shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
         size_t count = shoal_protocol_pong(&route, frames);
-        shoal_frames_send(zsock_resolve(self->client), frames, count,
+        shoal_frames_send(s_socket_of(self, route.kind), frames, count,
                           ZMQ_DONTWAIT);
         return;
     }
@@ -393,9 +493,30 @@ static void s_handle_client(shoal_node_t *self, shoal_message_t *message)
         s_reply_error(self, &route, "unknown_type", text);
         return;
     }
+    const shoal_gatekeeper_t *gatekeeper =
+        internal ? NULL : shoal_plugins_gatekeeper(type, request.command);
+    if (gatekeeper) {
+        if (self->stopping)
+            s_reply_error(self, &route, "unavailable", "node is shutting down");
+        else
+            shoal_gates_start(self->gates, &route, gatekeeper, type, &request);
+        return;
+    }
     s_dispatch(self, &route, SHOAL_REQUEST_COMMAND, type, request.entity_id,
                request.command, request.command_id, request.payload,
                request.payload_size);
+}
+
+/* Handles one message on the client port. */
+static void s_handle_client(shoal_node_t *self, shoal_message_t *message)
+{
+    s_handle_request(self, message, false);
+}
+
+/* Handles one message on the internal port. */
+static void s_handle_internal(shoal_node_t *self, shoal_message_t *message)
+{
+    s_handle_request(self, message, true);
 }
 
 /* Fills the input of the status renderings. */
@@ -460,6 +581,44 @@ static void s_handle_get(shoal_node_t *self, const shoal_route_t *route,
                NULL, 0);
 }
 
+/* Handles `clock` (show the node's clock) and `clock set MS` (move a
+ * manual clock forward). */
+static void s_handle_clock(shoal_node_t *self, const shoal_route_t *route,
+                           const char *arguments)
+{
+    if (*arguments) {
+        char *end = NULL;
+        errno = 0;
+        long long ms = strncmp(arguments, " set ", 5) == 0
+                           ? strtoll(arguments + 5, &end, 10)
+                           : -1;
+        if (ms <= 0 || errno || !end || *end) {
+            s_reply_error(self, route, "malformed",
+                          "usage: clock, or clock set MS (ms since the "
+                          "Unix epoch)");
+            return;
+        }
+        if (!self->clock.manual) {
+            s_reply_error(self, route, "malformed",
+                          "the clock is the system's: start the node with "
+                          "--manual-clock-ms to set it");
+            return;
+        }
+        if (shoal_clock_set_ms(&self->clock, ms) < 0) {
+            s_reply_error(self, route, "malformed",
+                          "the clock never moves backwards");
+            return;
+        }
+        shoal_log(SHOAL_LOG_INFO, "manual clock set to %lld", ms);
+    }
+    char *text = NULL;
+    if (asprintf(&text, "{\"now_ms\": %lld, \"manual\": %s}",
+                 (long long)shoal_clock_now_ms(&self->clock),
+                 self->clock.manual ? "true" : "false") < 0)
+        text = NULL;
+    s_reply_text(self, route, text);
+}
+
 /* Handles one message on the status socket. */
 static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
 {
@@ -475,7 +634,7 @@ static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
         (frame->size && memchr(frame->data, 0, frame->size))) {
         s_reply_error(self, &route, "malformed",
                       "a status request is one text frame: status, "
-                      "metrics or get TYPE ID");
+                      "metrics, get TYPE ID or clock");
         return;
     }
     memcpy(text, frame->data, frame->size);
@@ -488,10 +647,12 @@ static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
         s_reply_text(self, &route, shoal_status_metrics(&input));
     else if (strncmp(text, "get ", 4) == 0)
         s_handle_get(self, &route, text + 4);
+    else if (streq(text, "clock") || strncmp(text, "clock ", 6) == 0)
+        s_handle_clock(self, &route, text + 5);
     else
         s_reply_error(self, &route, "malformed",
-                      "unknown request: expected status, metrics or "
-                      "get TYPE ID");
+                      "unknown request: expected status, metrics, "
+                      "get TYPE ID or clock");
 }
 
 /* Receives and handles up to limit messages waiting on a ROUTER. */
@@ -517,6 +678,15 @@ static void s_forward_answers(shoal_node_t *self)
         uint8_t kind = 0;
         if (zmq_recv(answers, &kind, 1, ZMQ_DONTWAIT) < 0)
             return;
+        if (kind == SHOAL_ROUTE_GATE) {
+            shoal_message_t message;
+            if (shoal_message_receive(&message, answers, 0) == 0) {
+                shoal_gates_answered(self->gates, message.frames,
+                                     message.count);
+                shoal_message_close(&message);
+            }
+            continue;
+        }
         shoal_message_forward_rest(answers,
                                    s_socket_of(self, (shoal_route_kind_t)kind));
     }
@@ -545,15 +715,20 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
         {zsock_resolve(self->client), 0, ZMQ_POLLIN, 0},
         {zsock_resolve(self->status), 0, ZMQ_POLLIN, 0},
         {zsock_resolve(self->answers), 0, ZMQ_POLLIN, 0},
+        {zsock_resolve(self->internal), 0, ZMQ_POLLIN, 0},
     };
-    if (zmq_poll(items, 3, timeout_ms) < 0)
+    timeout_ms = shoal_gates_wait_ms(self->gates, zclock_mono(), timeout_ms);
+    if (zmq_poll(items, 4, timeout_ms) < 0)
         return; /* EINTR: the caller looks at its stop flag */
     if (items[2].revents & ZMQ_POLLIN)
         s_forward_answers(self);
     if (items[0].revents & ZMQ_POLLIN)
         s_serve_socket(self, self->client, 1000, s_handle_client);
+    if (items[3].revents & ZMQ_POLLIN)
+        s_serve_socket(self, self->internal, 1000, s_handle_internal);
     if (items[1].revents & ZMQ_POLLIN)
         s_serve_socket(self, self->status, 100, s_handle_status);
+    shoal_gates_expire(self->gates, zclock_mono());
     s_update_rate(self);
 }
 
@@ -607,6 +782,8 @@ void shoal_node_destroy(shoal_node_t **self_p)
         zactor_destroy(&self->workers[i]);
         zsock_destroy(&self->worker_inboxes[i]);
     }
+    shoal_gates_destroy(&self->gates);
+    zsock_destroy(&self->internal);
     zsock_destroy(&self->answers);
     zsock_destroy(&self->client);
     zsock_destroy(&self->status);

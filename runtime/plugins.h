@@ -23,8 +23,8 @@ void shoal_plugins_destroy(shoal_plugins_t **self_p);
 /* Loads the plugin at path and registers its types. Returns 0, or -1 with
  * *error set (malloc'd) to "PATH: reason" when the file cannot be loaded,
  * has no shoal_plugin symbol, was built for another ABI version, declares
- * no type, a malformed or duplicate type name, or a type missing a
- * required function. */
+ * no type, a malformed or duplicate type, gatekeeper or policy, a type
+ * missing a required function, or when its open function fails. */
 int shoal_plugins_load(shoal_plugins_t *self, const char *path, char **error);
 
 /* Returns the type named name, or NULL. The type lives as long as the
@@ -38,6 +38,22 @@ size_t shoal_plugins_type_count(const shoal_plugins_t *self);
 /* The index-th type, in load order. */
 const shoal_type_t *shoal_plugins_type_at(const shoal_plugins_t *self,
                                           size_t index);
+
+/* Checks, once every plugin is loaded, that each policy's source type is
+ * declared. Returns 0, or -1 with *error set naming the plugin and the
+ * policy. */
+int shoal_plugins_check_policies(const shoal_plugins_t *self, char **error);
+
+/* Number of registered policies (event handlers). */
+size_t shoal_plugins_policy_count(const shoal_plugins_t *self);
+
+/* The index-th policy, in load order; lives as long as the registry. */
+const shoal_policy_t *shoal_plugins_policy_at(const shoal_plugins_t *self,
+                                              size_t index);
+
+/* The gatekeeper type declares for command, or NULL. */
+const shoal_gatekeeper_t *shoal_plugins_gatekeeper(const shoal_type_t *type,
+                                                   const char *command);
 
 /* True when name is a valid type or command name: [A-Za-z0-9_-]{1,max}. */
 int shoal_name_is_valid(const char *name, size_t size, size_t max);

@@ -181,7 +181,7 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route)
     if ((size_t)(end - at) != route->request_id_size)
         return -1;
     route->request_id = at;
-    if (route->kind != SHOAL_ROUTE_CLIENT && route->kind != SHOAL_ROUTE_STATUS)
+    if (route->kind < SHOAL_ROUTE_CLIENT || route->kind > SHOAL_ROUTE_GATE)
         return -1;
     return 0;
 }
@@ -264,12 +264,15 @@ size_t shoal_protocol_reply(const shoal_route_t *route,
         frames[count++] = body;
         return count;
     case SHOAL_ANSWER_QUERY:
-        break;
+        count = s_client_header(route, frames, "QUERY");
+        frames[count++] = s_decimal(answer->first_seq, scratch);
+        frames[count++] = body;
+        return count;
     }
-    /* Defensive: a query answer never goes to the client port. */
+    /* Defensive: an answer kind outside the enum. */
     count = s_client_header(route, frames, "ERROR");
     frames[count++] = s_text("internal");
-    frames[count++] = s_text("a query answer on the client port");
+    frames[count++] = s_text("an answer of unknown kind");
     return count;
 }
 

@@ -18,8 +18,12 @@
 #include <stddef.h>
 
 typedef enum {
-    SHOAL_ROUTE_CLIENT = 1, /* reply on the client port */
-    SHOAL_ROUTE_STATUS = 2, /* reply on the status socket */
+    SHOAL_ROUTE_CLIENT = 1,   /* reply on the client port */
+    SHOAL_ROUTE_STATUS = 2,   /* reply on the status socket */
+    SHOAL_ROUTE_INTERNAL = 3, /* reply on the internal port (policies,
+                                 timers), laid out as on the client port */
+    SHOAL_ROUTE_GATE = 4,     /* an ask of a gatekeeper: the main thread
+                                 takes the reply itself */
 } shoal_route_kind_t;
 
 /* Most bytes a route takes: kind, delimiter flag, identity, request id. */
@@ -90,7 +94,9 @@ size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer);
 int shoal_route_decode(const void *data, size_t size, shoal_route_t *route);
 
 /* Lays out the reply to an answer, ready for the ROUTER named by
- * route->kind: [identity] [empty, when delimiter] [reply frames]. The
+ * route->kind: [identity] [empty, when delimiter] [reply frames]. A query
+ * answer on a route other than the status socket's is laid out as a
+ * client reply with status QUERY, the entity's sequence and the text. The
  * frames point into route, answer and scratch, which must outlive them.
  * Returns the number of frames (at most SHOAL_REPLY_FRAMES_MAX). */
 size_t shoal_protocol_reply(const shoal_route_t *route,

@@ -12,7 +12,6 @@
 #include "runtime/protocol.h"
 
 #include <pthread.h>
-#include <time.h>
 
 typedef struct {
     shoal_worker_args_t *args;
@@ -23,13 +22,11 @@ typedef struct {
     shoal_entities_t *entities;
 } s_worker_t;
 
-/* The wall clock in ms since the Unix epoch. */
+/* The node's clock in ms since the Unix epoch. */
 static int64_t s_now_ms(void *arg)
 {
-    (void)arg;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    s_worker_t *self = arg;
+    return shoal_clock_now_ms(self->args->clock);
 }
 
 /* Queues an append for the writer unless its queue is full. */

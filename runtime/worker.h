@@ -8,6 +8,7 @@
 #define SHOAL_RUNTIME_WORKER_H
 
 #include "actors/keymap.h"
+#include "runtime/clock.h"
 #include "runtime/config.h"
 #include "runtime/stats.h"
 
@@ -17,6 +18,7 @@ typedef struct {
     const void *node; /* names the inproc endpoints */
     uint32_t index;
     const shoal_config_t *config; /* borrowed, read-only */
+    shoal_clock_t *clock;         /* the node's, shared */
     shoal_worker_stats_t *stats;
     shoal_journal_stats_t *journal_stats;
     shoal_keymap_t *heads; /* the directory of this worker's shards; taken */

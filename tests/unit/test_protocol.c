@@ -728,12 +728,12 @@ Test(protocol, route_decode_refuses_garbage)
     buffer[size] = 0;
     cr_assert_eq(shoal_route_decode(buffer, size + 1, &decoded), -1);
 
-    /* A kind that is neither client nor status. */
+    /* A kind outside the known ones. */
     uint8_t bad_kind[SHOAL_ROUTE_MAX];
     memcpy(bad_kind, buffer, size);
     bad_kind[0] = 0;
     cr_assert_eq(shoal_route_decode(bad_kind, size, &decoded), -1);
-    bad_kind[0] = 3;
+    bad_kind[0] = 5;
     cr_assert_eq(shoal_route_decode(bad_kind, size, &decoded), -1);
 
     /* Lengths past the end. */
@@ -939,15 +939,16 @@ Test(protocol, error_reply_to_a_request_without_id_has_an_empty_id)
                     "malformed", "frame 1", NULL);
 }
 
-Test(protocol, query_answer_on_the_client_port_is_an_internal_error)
+Test(protocol, query_answer_off_the_status_socket_carries_the_sequence)
 {
-    shoal_answer_t answer = {
-        .kind = SHOAL_ANSWER_QUERY, .body = "{}", .body_size = 2};
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_QUERY,
+                             .first_seq = 42,
+                             .body = "{}",
+                             .body_size = 2};
     s_reply_t reply;
     s_reply(&reply, &s_client_route, &answer);
-    cr_assert_eq(reply.count, 6);
-    s_assert_frames(reply.frames, 5, "peer", "SHOAL/1", "r7", "ERROR",
-                    "internal", NULL);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "QUERY",
+                    "42", "{}", NULL);
 }
 
 Test(protocol, pong_has_no_further_frames)
