@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes; older journals migrate forward. */
-#define SHOAL_JOURNAL_SCHEMA_VERSION 1
+#define SHOAL_JOURNAL_SCHEMA_VERSION 2
 
 typedef struct shoal_journal shoal_journal_t;
 
