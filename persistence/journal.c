@@ -5,6 +5,7 @@
  * (append, commit) binds and steps, never parses SQL.
  */
 #include "persistence/journal.h"
+#include "persistence/journal_internal.h"
 #include "persistence/schema.h"
 
 #include <assert.h>
@@ -151,6 +152,16 @@ void shoal_journal_close(shoal_journal_t **self_p)
     free(self->path);
     free(self);
     *self_p = NULL;
+}
+
+sqlite3 *shoal__journal_db(shoal_journal_t *self)
+{
+    return self->db;
+}
+
+const char *shoal__journal_path(const shoal_journal_t *self)
+{
+    return self->path;
 }
 
 int shoal_journal_begin_read(shoal_journal_t *self, char **error)
