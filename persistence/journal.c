@@ -5,9 +5,11 @@
  * (append, commit) binds and steps, never parses SQL.
  */
 #include "persistence/journal.h"
+#include "persistence/journal_internal.h"
 #include "persistence/schema.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,8 @@ enum {
     S_READ_ENTRY,
     S_READ_SNAPSHOT,
     S_BEGIN_READ,
+    S_SCAN,
+    S_LAST_POS,
     S_STATEMENT_COUNT
 };
 
@@ -45,6 +49,10 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
     [S_READ_SNAPSHOT] = "SELECT seq, pos, state, dedup FROM snapshots"
                         " WHERE entity = ?1",
     [S_BEGIN_READ] = "BEGIN DEFERRED",
+    [S_SCAN] = "SELECT pos, event_count, entity, shard, prev_pos, first_seq,"
+               " outcome, written_ms, command_id, reply, events"
+               " FROM journal WHERE pos > ?1 ORDER BY pos",
+    [S_LAST_POS] = "SELECT max(pos) FROM journal",
 };
 
 struct shoal_journal {
@@ -151,6 +159,16 @@ void shoal_journal_close(shoal_journal_t **self_p)
     free(self->path);
     free(self);
     *self_p = NULL;
+}
+
+sqlite3 *shoal__journal_db(shoal_journal_t *self)
+{
+    return self->db;
+}
+
+const char *shoal__journal_path(const shoal_journal_t *self)
+{
+    return self->path;
 }
 
 int shoal_journal_begin_read(shoal_journal_t *self, char **error)
@@ -478,6 +496,79 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
         return -1;
     }
     return 1;
+}
+
+int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,
+                       int (*visit)(const shoal_journal_entry_t *entry,
+                                    void *arg),
+                       void *arg, int64_t *last_pos, char **error)
+{
+    assert(visit && last_pos);
+    if (limit > INT_MAX)
+        limit = INT_MAX;
+    *last_pos = after_pos;
+    if (limit == 0)
+        return 0;
+    /* One statement, so one snapshot of the journal: an entry committed
+     * meanwhile by another connection is either seen or left for the next
+     * scan, never stepped over by *last_pos. */
+    sqlite3_stmt *stmt = self->stmt[S_SCAN];
+    sqlite3_bind_int64(stmt, 1, after_pos);
+    size_t visited = 0;
+    int rc = SQLITE_DONE;
+    while (visited < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t pos = sqlite3_column_int64(stmt, 0);
+        uint32_t event_count = (uint32_t)sqlite3_column_int64(stmt, 1);
+        if (event_count == 0) {
+            *last_pos = pos;
+            continue;
+        }
+        shoal_journal_entry_t entry = {
+            .pos = pos,
+            .event_count = event_count,
+            .entity = (const char *)sqlite3_column_text(stmt, 2),
+            .shard = (uint32_t)sqlite3_column_int64(stmt, 3),
+            .prev_pos = sqlite3_column_int64(stmt, 4),
+            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 5),
+            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 6),
+            .written_ms = sqlite3_column_int64(stmt, 7),
+            .command_id = (const char *)sqlite3_column_text(stmt, 8),
+            .reply = sqlite3_column_blob(stmt, 9),
+            .reply_size = (size_t)sqlite3_column_bytes(stmt, 9),
+            .events = sqlite3_column_blob(stmt, 10),
+            .events_size = (size_t)sqlite3_column_bytes(stmt, 10),
+        };
+        if (!entry.entity) { /* defensive: the column is NOT NULL */
+            sqlite3_reset(stmt);
+            shoal__error_set(error, "%s: entry %lld: no entity", self->path,
+                             (long long)pos);
+            return -1;
+        }
+        if (visit(&entry, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+        *last_pos = pos;
+        visited++;
+    }
+    if (visited == limit)
+        rc = SQLITE_DONE;
+    if (rc != SQLITE_DONE)
+        s_error(self, error, "cannot scan entries");
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE ? (int)visited : -1;
+}
+
+int shoal_journal_last_pos(shoal_journal_t *self, int64_t *pos, char **error)
+{
+    sqlite3_stmt *stmt = self->stmt[S_LAST_POS];
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *pos = sqlite3_column_int64(stmt, 0); /* NULL, so 0, when empty */
+    else
+        s_error(self, error, "cannot read the last position");
+    sqlite3_reset(stmt);
+    return rc == SQLITE_ROW ? 0 : -1;
 }
 
 void shoal_journal_entry_clear(shoal_journal_entry_t *entry)

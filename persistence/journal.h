@@ -11,8 +11,11 @@
  * docs/ARCHITECTURE.md for why.
  *
  * A journal handle is one SQLite connection and is used by one thread. The
- * node opens one writer handle (the journal writer thread) and read-only
- * handles for recovery. This is the only layer that includes sqlite3.h.
+ * node opens a writer handle for the journal writer thread, another for
+ * the thread that runs policies and timers (persistence/reactions.h works
+ * on it and in its transactions; SQLite serializes the two writers), and
+ * read-only handles for recovery. This is the only layer that includes
+ * sqlite3.h.
  */
 #ifndef SHOAL_PERSISTENCE_JOURNAL_H
 #define SHOAL_PERSISTENCE_JOURNAL_H
@@ -22,7 +25,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes; older journals migrate forward. */
-#define SHOAL_JOURNAL_SCHEMA_VERSION 1
+#define SHOAL_JOURNAL_SCHEMA_VERSION 2
 
 typedef struct shoal_journal shoal_journal_t;
 
@@ -149,6 +152,26 @@ int shoal_journal_load_heads(shoal_journal_t *self,
  * 0 when there is no entry at pos, -1 with *error set on failure. */
 int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
                              shoal_journal_entry_t *entry, char **error);
+
+/* Visits, in ascending pos, up to limit entries with pos > after_pos that
+ * have events (event_count > 0), for the policies that handle events.
+ * visit(entry, arg) gets the entry's fields borrowed for the call only
+ * (shoal_journal_entry_copy keeps them); returning non-zero stops the scan
+ * before that entry, which then counts as not looked at. The entries are
+ * read by one statement, so from one snapshot of the journal.
+ *
+ * Sets *last_pos to the pos of the last entry looked at, the entries
+ * without events included, so that the caller resumes the next scan after
+ * it; after_pos when none was. Returns the number of entries whose visit
+ * returned 0 (at most limit, capped at INT_MAX), or -1 with *error set. */
+int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,
+                       int (*visit)(const shoal_journal_entry_t *entry,
+                                    void *arg),
+                       void *arg, int64_t *last_pos, char **error);
+
+/* Sets *pos to the pos of the last entry appended, 0 when the journal is
+ * empty. Returns 0, or -1 with *error set. */
+int shoal_journal_last_pos(shoal_journal_t *self, int64_t *pos, char **error);
 
 /* Copies *from into *to with owned buffers, as shoal_journal_read_entry
  * fills it: the entity, command id, reply and events in one allocation

@@ -41,6 +41,38 @@ static const char *const s_migrations[] = {
     "CREATE TABLE meta ("
     "  key TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 1 -> 2: the durable state of policies, topics and timers. */
+    "CREATE TABLE policy_offsets ("
+    "  policy TEXT PRIMARY KEY,"
+    "  pos INTEGER NOT NULL,"
+    "  event_index INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE topic_events ("
+    "  topic TEXT NOT NULL,"
+    "  shard INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  written_ms INTEGER NOT NULL,"
+    "  payload BLOB,"
+    "  PRIMARY KEY (topic, shard, seq)) WITHOUT ROWID;"
+    "CREATE TABLE timers ("
+    "  id TEXT PRIMARY KEY,"
+    "  due_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  entity_id TEXT NOT NULL,"
+    "  command TEXT NOT NULL,"
+    "  payload BLOB);"
+    "CREATE INDEX timers_by_due ON timers (due_ms, id);"
+    "CREATE TABLE dead_letters ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  policy TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  event_index INTEGER NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL,"
+    "  error TEXT,"
+    "  parked_ms INTEGER NOT NULL);"
+    "CREATE INDEX dead_letters_by_policy ON dead_letters (policy);",
 };
 
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] ==

@@ -2,8 +2,9 @@
  * tests/unit/test_journal.c - the SQLite event journal
  * (persistence/journal.c and its schema): appends and their positions,
  * entries and snapshots read back field for field, the entity directory
- * (heads, checkpoint and the tail after it), transactions, read-only
- * handles, and the files it must refuse.
+ * (heads, checkpoint and the tail after it), the scan that policies read
+ * events with, transactions, read-only handles, and the files it must
+ * refuse.
  *
  * Every test works in its own temporary directory. Files the journal must
  * refuse are written with SQLite directly.
@@ -205,8 +206,9 @@ Test(journal, open_creates_the_file_with_the_current_schema)
     cr_assert_str_eq(s_journal_mode(mode, sizeof mode), "wal");
     cr_assert_eq(s_sql_int("SELECT count(*) FROM sqlite_master WHERE type ="
                            " 'table' AND name IN ('journal', 'snapshots',"
-                           " 'heads', 'meta')"),
-                 4);
+                           " 'heads', 'meta', 'policy_offsets',"
+                           " 'topic_events', 'timers', 'dead_letters')"),
+                 8);
 }
 
 Test(journal, close_is_null_safe)
@@ -233,16 +235,21 @@ Test(journal, a_new_journal_is_empty)
 
 Test(journal, refuses_a_journal_of_a_newer_schema_version)
 {
-    s_sql("CREATE TABLE journal (pos INTEGER PRIMARY KEY);"
-          "PRAGMA user_version = 2;");
-    cr_assert_gt(2, SHOAL_JOURNAL_SCHEMA_VERSION);
+    enum { NEWER = SHOAL_JOURNAL_SCHEMA_VERSION + 1 };
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE journal (pos INTEGER PRIMARY KEY);"
+             "PRAGMA user_version = %d;",
+             NEWER);
+    s_sql(sql);
     for (int read_only = 0; read_only <= 1; read_only++) {
         char *error = s_open_refused(read_only);
         cr_assert(strstr(error, "newer"), "error: %s", error);
         cr_assert(strstr(error, s_path), "error: %s", error);
         free(error);
     }
-    cr_assert_eq(s_sql_int("PRAGMA user_version"), 2, "version was changed");
+    cr_assert_eq(s_sql_int("PRAGMA user_version"), NEWER,
+                 "version was changed");
     char mode[16];
     cr_assert_str_eq(s_journal_mode(mode, sizeof mode), "delete",
                      "the refused file was switched to another journal mode");
@@ -673,6 +680,236 @@ Test(journal, save_head_replaces_the_saved_head_of_an_entity)
     s_load_heads(journal, &visits, &totals, &last_pos);
     cr_assert_eq(visits.count, 1);
     cr_assert_eq(visits.pos[0], 5);
+    shoal_journal_close(&journal);
+}
+
+/* ---------------------------------------------------------------------
+ * Scanning for policies
+ */
+
+/* What shoal_journal_scan visited, in order; stop_at is the count of
+ * visits after which the visit returns non-zero (0: never). */
+#define SCANNED_MAX 16
+typedef struct {
+    size_t count;
+    size_t stop_at;
+    shoal_journal_entry_t entry[SCANNED_MAX]; /* owned copies */
+} s_scanned_t;
+
+static int s_scan_visit(const shoal_journal_entry_t *entry, void *arg)
+{
+    s_scanned_t *scanned = arg;
+    cr_assert_lt(scanned->count, SCANNED_MAX);
+    cr_assert_gt(entry->event_count, 0, "entry %lld has no events",
+                 (long long)entry->pos);
+    cr_assert_eq(
+        shoal_journal_entry_copy(&scanned->entry[scanned->count], entry), 0);
+    scanned->count++;
+    return scanned->stop_at && scanned->count == scanned->stop_at;
+}
+
+static void s_scanned_clear(s_scanned_t *scanned)
+{
+    for (size_t i = 0; i < scanned->count; i++)
+        shoal_journal_entry_clear(&scanned->entry[i]);
+    memset(scanned, 0, sizeof *scanned);
+}
+
+/* Scans after after_pos, asserts it worked, and returns what it returned;
+ * scanned is cleared first. */
+static int s_scan(shoal_journal_t *journal, int64_t after_pos, size_t limit,
+                  s_scanned_t *scanned, int64_t *last_pos)
+{
+    size_t stop_at = scanned->stop_at;
+    s_scanned_clear(scanned);
+    scanned->stop_at = stop_at;
+    char *error = NULL;
+    int visited = shoal_journal_scan(journal, after_pos, limit, s_scan_visit,
+                                     scanned, last_pos, &error);
+    cr_assert_geq(visited, 0, "%s", error);
+    cr_assert_null(error);
+    return visited;
+}
+
+Test(journal, scan_visits_the_entries_with_events_in_order_and_skips_others)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    shoal_journal_entry_t first = s_entry("counter/a", 0, 1, "ab", "c1");
+    first.shard = 7;
+    first.written_ms = 1700000000123;
+    int64_t a1 = s_append(journal, first);
+    int64_t rejected =
+        s_append(journal, s_entry("counter/b", 0, 0, NULL, "c2"));
+    int64_t b1 = s_append(journal, s_entry("counter/b", 0, 1, "c", NULL));
+    int64_t tail = s_append(journal, s_entry("counter/a", a1, 0, NULL, NULL));
+    cr_assert_lt(a1, rejected);
+
+    s_scanned_t scanned = {0};
+    int64_t last_pos = -1;
+    cr_assert_eq(s_scan(journal, 0, 100, &scanned, &last_pos), 2);
+    cr_assert_eq(scanned.count, 2);
+
+    const shoal_journal_entry_t *read = &scanned.entry[0];
+    cr_assert_eq(read->pos, a1);
+    cr_assert_str_eq(read->entity, "counter/a");
+    cr_assert_eq(read->shard, 7);
+    cr_assert_eq(read->prev_pos, 0);
+    cr_assert_eq(read->first_seq, 1);
+    cr_assert_eq(read->event_count, 2);
+    cr_assert_eq(read->outcome, SHOAL_OUTCOME_ACCEPTED);
+    cr_assert_eq(read->written_ms, 1700000000123);
+    cr_assert_str_eq(read->command_id, "c1");
+    cr_assert_eq(read->reply_size, 2);
+    cr_assert_eq(memcmp(read->reply, "ok", 2), 0);
+    cr_assert_eq(read->events_size, 2);
+    cr_assert_eq(memcmp(read->events, "ab", 2), 0);
+
+    read = &scanned.entry[1];
+    cr_assert_eq(read->pos, b1);
+    cr_assert_str_eq(read->entity, "counter/b");
+    cr_assert_null(read->command_id);
+    cr_assert_eq(read->events_size, 1);
+
+    /* The entry without events at the end is looked at all the same. */
+    cr_assert_eq(last_pos, tail);
+    s_scanned_clear(&scanned);
+    shoal_journal_close(&journal);
+}
+
+Test(journal, scan_resumes_after_pos_and_stops_at_limit)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    int64_t with_events[5];
+    for (int i = 0; i < 5; i++) {
+        s_append(journal, s_entry("counter/a", 0, 0, NULL, NULL));
+        with_events[i] = s_append(
+            journal, s_entry("counter/a", 0, (uint64_t)i + 1, "e", NULL));
+    }
+    int64_t tail = s_append(journal, s_entry("counter/a", 0, 0, NULL, NULL));
+
+    /* Two at a time: the scan stops at the limit-th entry with events,
+     * not after the entries without events that follow it. */
+    s_scanned_t scanned = {0};
+    int64_t after = 0, last_pos = -1;
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(s_scan(journal, after, 2, &scanned, &last_pos), 2);
+        cr_assert_eq(scanned.entry[0].pos, with_events[2 * round]);
+        cr_assert_eq(scanned.entry[1].pos, with_events[2 * round + 1]);
+        cr_assert_eq(last_pos, with_events[2 * round + 1]);
+        after = last_pos;
+    }
+    cr_assert_eq(s_scan(journal, after, 2, &scanned, &last_pos), 1);
+    cr_assert_eq(scanned.entry[0].pos, with_events[4]);
+    cr_assert_eq(last_pos, tail);
+
+    /* Past the end: nothing, and last_pos stays. */
+    cr_assert_eq(s_scan(journal, tail, 2, &scanned, &last_pos), 0);
+    cr_assert_eq(last_pos, tail);
+
+    /* From the middle: only what comes after. */
+    cr_assert_eq(s_scan(journal, with_events[3], 100, &scanned, &last_pos), 1);
+    cr_assert_eq(scanned.entry[0].pos, with_events[4]);
+
+    /* A limit of 0 looks at nothing. */
+    cr_assert_eq(s_scan(journal, 0, 0, &scanned, &last_pos), 0);
+    cr_assert_eq(last_pos, 0);
+    s_scanned_clear(&scanned);
+    shoal_journal_close(&journal);
+}
+
+Test(journal, scan_of_only_entries_without_events_advances_last_pos)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    s_scanned_t scanned = {0};
+    int64_t last_pos = -1;
+    cr_assert_eq(s_scan(journal, 0, 10, &scanned, &last_pos), 0);
+    cr_assert_eq(last_pos, 0, "an empty journal");
+
+    s_append(journal, s_entry("counter/a", 0, 0, NULL, NULL));
+    int64_t second = s_append(journal, s_entry("counter/b", 0, 0, NULL, NULL));
+    cr_assert_eq(s_scan(journal, 0, 10, &scanned, &last_pos), 0);
+    cr_assert_eq(scanned.count, 0);
+    cr_assert_eq(last_pos, second);
+    shoal_journal_close(&journal);
+}
+
+Test(journal, scan_stops_before_the_entry_whose_visit_returns_non_zero)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    int64_t a = s_append(journal, s_entry("counter/a", 0, 1, "e", NULL));
+    int64_t eventless =
+        s_append(journal, s_entry("counter/a", a, 0, NULL, NULL));
+    int64_t b = s_append(journal, s_entry("counter/b", 0, 1, "e", NULL));
+    int64_t c = s_append(journal, s_entry("counter/c", 0, 1, "e", NULL));
+
+    s_scanned_t scanned = {.stop_at = 2};
+    int64_t last_pos = -1;
+    cr_assert_eq(s_scan(journal, 0, 10, &scanned, &last_pos), 1);
+    cr_assert_eq(scanned.count, 2, "b was visited");
+    cr_assert_eq(scanned.entry[1].pos, b);
+    cr_assert_eq(last_pos, eventless, "b does not count as looked at");
+
+    /* Resuming at last_pos gets b again, then c; the statement was reset
+     * by the stop. */
+    scanned.stop_at = 0;
+    cr_assert_eq(s_scan(journal, last_pos, 10, &scanned, &last_pos), 2);
+    cr_assert_eq(scanned.entry[0].pos, b);
+    cr_assert_eq(scanned.entry[1].pos, c);
+    cr_assert_eq(last_pos, c);
+    s_scanned_clear(&scanned);
+    shoal_journal_close(&journal);
+}
+
+Test(journal, scan_works_on_a_read_only_handle_and_in_a_transaction)
+{
+    shoal_journal_t *writer = s_open(SHOAL_DURABILITY_FULL, false);
+    int64_t a = s_append(writer, s_entry("counter/a", 0, 1, "e", NULL));
+    shoal_journal_t *reader = s_open(SHOAL_DURABILITY_FULL, true);
+    s_scanned_t scanned = {0};
+    int64_t last_pos = -1;
+    cr_assert_eq(s_scan(reader, 0, 10, &scanned, &last_pos), 1);
+    cr_assert_eq(last_pos, a);
+    shoal_journal_close(&reader);
+
+    /* In the writer's own transaction, its uncommitted appends are seen. */
+    char *error = NULL;
+    cr_assert_eq(shoal_journal_begin(writer, &error), 0);
+    shoal_journal_entry_t entry = s_entry("counter/b", 0, 1, "e", NULL);
+    cr_assert_eq(shoal_journal_append(writer, &entry, &error), 0);
+    cr_assert_eq(s_scan(writer, a, 10, &scanned, &last_pos), 1);
+    cr_assert_eq(last_pos, entry.pos);
+    shoal_journal_rollback(writer);
+    s_scanned_clear(&scanned);
+    shoal_journal_close(&writer);
+}
+
+Test(journal, last_pos_is_the_last_entry_appended_or_zero)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    char *error = NULL;
+    int64_t pos = -1;
+    cr_assert_eq(shoal_journal_last_pos(journal, &pos, &error), 0, "%s", error);
+    cr_assert_eq(pos, 0);
+
+    s_append(journal, s_entry("counter/a", 0, 1, "e", NULL));
+    int64_t eventless =
+        s_append(journal, s_entry("counter/a", 0, 0, NULL, NULL));
+    cr_assert_eq(shoal_journal_last_pos(journal, &pos, &error), 0);
+    cr_assert_eq(pos, eventless, "entries without events count");
+
+    /* A rolled-back append does not. */
+    cr_assert_eq(shoal_journal_begin(journal, &error), 0);
+    shoal_journal_entry_t entry = s_entry("counter/a", 0, 2, "e", NULL);
+    cr_assert_eq(shoal_journal_append(journal, &entry, &error), 0);
+    shoal_journal_rollback(journal);
+    cr_assert_eq(shoal_journal_last_pos(journal, &pos, &error), 0);
+    cr_assert_eq(pos, eventless);
+
+    /* And after a reopen, on a read-only handle. */
+    shoal_journal_close(&journal);
+    journal = s_open(SHOAL_DURABILITY_FULL, true);
+    cr_assert_eq(shoal_journal_last_pos(journal, &pos, &error), 0);
+    cr_assert_eq(pos, eventless);
     shoal_journal_close(&journal);
 }
 
