@@ -13,6 +13,7 @@
 #include "runtime/pipes.h"
 #include "runtime/plugins.h"
 #include "runtime/protocol.h"
+#include "runtime/reactor.h"
 #include "runtime/status.h"
 #include "runtime/worker.h"
 #include "shoal/shoal.h"
@@ -42,6 +43,10 @@ struct shoal_node {
     zsock_t *status;          /* ROUTER */
     zsock_t *internal;        /* ROUTER, inproc: policies and timers */
     shoal_gates_t *gates;
+    shoal_reactor_args_t reactor_args;
+    shoal_reactor_stats_t reactor_stats;
+    zactor_t *reactor;
+    zsock_t *reactor_requests; /* PUSH, main -> reactor */
     char *client_endpoint;
     char *status_endpoint;
     int64_t started_ms;
@@ -184,6 +189,31 @@ static int s_open_journal(shoal_node_t *self, shoal_keymap_t **heads,
     return 0;
 }
 
+/* Starts the reactor (policies, timers, topics). Returns 0 or -1. */
+static int s_start_reactor(shoal_node_t *self, char **error)
+{
+    pthread_mutex_init(&self->reactor_stats.lock, NULL);
+    self->reactor_args = (shoal_reactor_args_t){
+        .node = self,
+        .config = self->config,
+        .clock = &self->clock,
+        .plugins = self->plugins,
+        .journal_path = self->journal_path,
+        .stats = &self->reactor_stats,
+    };
+    self->reactor = zactor_new(shoal_reactor_actor, &self->reactor_args);
+    if (self->reactor_args.error) {
+        s_error(error, "%s", self->reactor_args.error);
+        return -1;
+    }
+    char endpoint[128];
+    shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "reactor", -1);
+    self->reactor_requests = zsock_new(ZMQ_PUSH);
+    zsock_set_sndhwm(self->reactor_requests, 1000);
+    zsock_connect(self->reactor_requests, "%s", endpoint);
+    return 0;
+}
+
 /* Starts the writer, the reader and the workers. */
 static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
 {
@@ -276,6 +306,9 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         started = s_start_edge(self, error) == 0;
     if (started) {
         s_start_threads(self, heads);
+        started = s_start_reactor(self, error) == 0;
+    }
+    if (started) {
         self->client = s_bind_router(config->endpoint, "client port",
                                      &self->client_endpoint, error);
         self->status =
@@ -457,6 +490,45 @@ static int s_start_edge(shoal_node_t *self, char **error)
     return 0;
 }
 
+/* Hands a request to the reactor, or answers why not; takes request. */
+static void s_to_reactor(shoal_node_t *self, const shoal_route_t *route,
+                         shoal_reactor_request_t *request)
+{
+    request->route_size = shoal_route_encode(route, request->route);
+    if (self->stopping) {
+        shoal_reactor_request_destroy(&request);
+        s_reply_error(self, route, "unavailable", "node is shutting down");
+        return;
+    }
+    if (shoal_pipe_send(self->reactor_requests, SHOAL_PIPE_REACTOR, request,
+                        ZMQ_DONTWAIT) < 0) {
+        shoal_reactor_request_destroy(&request);
+        self->busy_at_dispatch++;
+        s_reply_error(self, route, "busy", "the reactor's queue is full");
+    }
+}
+
+/* Hands an EVENTS request to the reactor, which reads the topic. */
+static void s_ask_reactor_events(shoal_node_t *self, const shoal_route_t *route,
+                                 const shoal_client_request_t *parsed)
+{
+    shoal_reactor_request_t *request = calloc(1, sizeof *request);
+    char *cursor =
+        request ? strndup(parsed->cursor, parsed->cursor_size) : NULL;
+    if (!cursor || memchr(parsed->cursor, 0, parsed->cursor_size)) {
+        free(cursor);
+        free(request);
+        s_reply_error(self, route, "malformed",
+                      "frame 4 (cursor) must be text");
+        return;
+    }
+    request->kind = SHOAL_REACTOR_EVENTS;
+    snprintf(request->topic, sizeof request->topic, "%s", parsed->topic);
+    request->cursor = cursor;
+    request->max_events = parsed->max_events;
+    s_to_reactor(self, route, request);
+}
+
 /* Handles one request on the client port or, when internal, on the
  * internal port (whose commands skip gatekeepers). */
 static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
@@ -477,6 +549,10 @@ static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
                                   &code, text, sizeof text) < 0) {
         shoal_log(SHOAL_LOG_DEBUG, "client port: %s: %s", code, text);
         s_reply_error(self, &route, code, text);
+        return;
+    }
+    if (request.is_events) {
+        s_ask_reactor_events(self, &route, &request);
         return;
     }
     if (request.is_ping) {
@@ -536,6 +612,10 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
             self->config->durability == SHOAL_DURABILITY_FULL ? "full" : "fast",
         .commands_per_second = self->rate,
         .busy_at_dispatch = self->busy_at_dispatch,
+        .gates = shoal_gates_counters(self->gates),
+        .gates_waiting = shoal_gates_waiting(self->gates),
+        .clock_ms = shoal_clock_now_ms(&self->clock),
+        .manual_clock = self->clock.manual,
     };
 }
 
@@ -619,6 +699,49 @@ static void s_handle_clock(shoal_node_t *self, const shoal_route_t *route,
     s_reply_text(self, route, text);
 }
 
+/* Handles `dead-letters [POLICY]`: the reactor lists them. */
+static void s_handle_dead_letters(shoal_node_t *self,
+                                  const shoal_route_t *route,
+                                  const char *arguments)
+{
+    const char *policy = *arguments ? arguments + 1 : "";
+    if (*arguments &&
+        !shoal_name_is_valid(policy, strlen(policy), SHOAL_POLICY_NAME_MAX)) {
+        s_reply_error(self, route, "malformed", "usage: dead-letters [POLICY]");
+        return;
+    }
+    shoal_reactor_request_t *request = calloc(1, sizeof *request);
+    if (!request) {
+        s_reply_error(self, route, "internal", "out of memory");
+        return;
+    }
+    request->kind = SHOAL_REACTOR_DEAD_LETTERS;
+    snprintf(request->policy, sizeof request->policy, "%s", policy);
+    s_to_reactor(self, route, request);
+}
+
+/* Handles `retry ID`: the reactor handles a dead letter again. */
+static void s_handle_retry(shoal_node_t *self, const shoal_route_t *route,
+                           const char *arguments)
+{
+    char *end = NULL;
+    errno = 0;
+    long long id = strtoll(arguments, &end, 10);
+    if (id <= 0 || errno || !end || *end || end == arguments) {
+        s_reply_error(self, route, "malformed",
+                      "usage: retry ID (a dead letter's id)");
+        return;
+    }
+    shoal_reactor_request_t *request = calloc(1, sizeof *request);
+    if (!request) {
+        s_reply_error(self, route, "internal", "out of memory");
+        return;
+    }
+    request->kind = SHOAL_REACTOR_RETRY;
+    request->dead_letter = id;
+    s_to_reactor(self, route, request);
+}
+
 /* Handles one message on the status socket. */
 static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
 {
@@ -634,25 +757,42 @@ static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
         (frame->size && memchr(frame->data, 0, frame->size))) {
         s_reply_error(self, &route, "malformed",
                       "a status request is one text frame: status, "
-                      "metrics, get TYPE ID or clock");
+                      "metrics, get TYPE ID, clock, dead-letters or "
+                      "retry ID");
         return;
     }
     memcpy(text, frame->data, frame->size);
     text[frame->size] = '\0';
     shoal_status_input_t input;
     s_status_input(self, &input);
-    if (streq(text, "status"))
-        s_reply_text(self, &route, shoal_status_json(&input));
-    else if (streq(text, "metrics"))
-        s_reply_text(self, &route, shoal_status_metrics(&input));
-    else if (strncmp(text, "get ", 4) == 0)
+    if (streq(text, "status") || streq(text, "metrics")) {
+        pthread_mutex_lock(&self->reactor_stats.lock);
+        char *reactor_json =
+            self->reactor_stats.json ? strdup(self->reactor_stats.json) : NULL;
+        char *reactor_metrics = self->reactor_stats.metrics
+                                    ? strdup(self->reactor_stats.metrics)
+                                    : NULL;
+        pthread_mutex_unlock(&self->reactor_stats.lock);
+        input.reactor_json = reactor_json;
+        input.reactor_metrics = reactor_metrics;
+        s_reply_text(self, &route,
+                     streq(text, "status") ? shoal_status_json(&input)
+                                           : shoal_status_metrics(&input));
+        free(reactor_json);
+        free(reactor_metrics);
+    } else if (strncmp(text, "get ", 4) == 0)
         s_handle_get(self, &route, text + 4);
     else if (streq(text, "clock") || strncmp(text, "clock ", 6) == 0)
         s_handle_clock(self, &route, text + 5);
+    else if (streq(text, "dead-letters") ||
+             strncmp(text, "dead-letters ", 13) == 0)
+        s_handle_dead_letters(self, &route, text + 12);
+    else if (strncmp(text, "retry ", 6) == 0)
+        s_handle_retry(self, &route, text + 6);
     else
         s_reply_error(self, &route, "malformed",
                       "unknown request: expected status, metrics, "
-                      "get TYPE ID or clock");
+                      "get TYPE ID, clock, dead-letters or retry ID");
 }
 
 /* Receives and handles up to limit messages waiting on a ROUTER. */
@@ -680,9 +820,11 @@ static void s_forward_answers(shoal_node_t *self)
             return;
         if (kind == SHOAL_ROUTE_GATE) {
             shoal_message_t message;
+            /* [identity (empty)] [reply frames] */
             if (shoal_message_receive(&message, answers, 0) == 0) {
-                shoal_gates_answered(self->gates, message.frames,
-                                     message.count);
+                if (message.count > 1)
+                    shoal_gates_answered(self->gates, message.frames + 1,
+                                         message.count - 1);
                 shoal_message_close(&message);
             }
             continue;
@@ -773,6 +915,8 @@ void shoal_node_destroy(shoal_node_t **self_p)
     if (!self_p || !*self_p)
         return;
     shoal_node_t *self = *self_p;
+    zactor_destroy(&self->reactor);
+    zsock_destroy(&self->reactor_requests);
     if (self->workers && self->client && self->status)
         s_drain_workers(self);
     for (uint32_t i = 0; self->readers && i < self->config->readers; i++)
@@ -801,6 +945,12 @@ void shoal_node_destroy(shoal_node_t **self_p)
     free(self->worker_stats);
     free(self->type_names);
     free(self->journal_path);
+    free(self->reactor_args.error);
+    if (self->reactor_args.stats) {
+        free(self->reactor_stats.json);
+        free(self->reactor_stats.metrics);
+        pthread_mutex_destroy(&self->reactor_stats.lock);
+    }
     free(self->client_endpoint);
     free(self->status_endpoint);
     free(self);

@@ -107,6 +107,45 @@ static int s_parse_send(const shoal_frame_t *frames, size_t count,
     return 0;
 }
 
+/* Parses the EVENTS frames 3.. of a client request: topic, cursor and an
+ * optional most events to return. */
+static int s_parse_events(const shoal_frame_t *frames, size_t count,
+                          shoal_client_request_t *request, const char **code,
+                          char *text, size_t size)
+{
+    if (count < 5 || count > 6)
+        return s_reject(code, "malformed", text, size,
+                        "EVENTS has %zu frames, expected 5 or 6", count);
+    if (s_copy_text(&frames[3], 1, SHOAL_TOPIC_NAME_MAX, request->topic) < 0 ||
+        !shoal_name_is_valid(request->topic, strlen(request->topic),
+                             SHOAL_TOPIC_NAME_MAX))
+        return s_reject(code, "malformed", text, size,
+                        "frame 3 (topic) must be 1..%d of [A-Za-z0-9_-]",
+                        SHOAL_TOPIC_NAME_MAX);
+    if (frames[4].size > 65536)
+        return s_reject(code, "malformed", text, size,
+                        "frame 4 (cursor) is longer than 65536 bytes");
+    request->cursor = frames[4].data;
+    request->cursor_size = frames[4].size;
+    request->max_events = SHOAL_EVENTS_DEFAULT;
+    if (count == 6) {
+        uint64_t max = 0;
+        const char *digits = frames[5].data;
+        bool valid = frames[5].size > 0 && frames[5].size <= 4;
+        for (size_t i = 0; valid && i < frames[5].size; i++) {
+            valid = digits[i] >= '0' && digits[i] <= '9';
+            max = max * 10 + (uint64_t)(digits[i] - '0');
+        }
+        if (!valid || max < 1 || max > SHOAL_EVENTS_MAX)
+            return s_reject(code, "malformed", text, size,
+                            "frame 5 (max events) must be 1..%d in decimal",
+                            SHOAL_EVENTS_MAX);
+        request->max_events = (uint32_t)max;
+    }
+    request->is_events = true;
+    return 0;
+}
+
 int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
                                 size_t max_payload,
                                 shoal_client_request_t *request,
@@ -137,9 +176,11 @@ int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
         request->is_ping = true;
         return 0;
     }
+    if (count >= 3 && s_frame_is(&frames[2], "EVENTS"))
+        return s_parse_events(frames, count, request, code, text, size);
     if (count < 3 || !s_frame_is(&frames[2], "SEND"))
         return s_reject(code, "malformed", text, size,
-                        "frame 2 (verb) must be SEND or PING");
+                        "frame 2 (verb) must be SEND, EVENTS or PING");
     return s_parse_send(frames, count, max_payload, request, code, text, size);
 }
 

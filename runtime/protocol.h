@@ -33,7 +33,12 @@ typedef enum {
  * is malformed. */
 #define SHOAL_FRAMES_MAX 12
 
-/* Most frames a reply has, envelope included. */
+/* Most events one EVENTS reply carries, and how many it carries when the
+ * request does not say. */
+#define SHOAL_EVENTS_MAX 1000
+#define SHOAL_EVENTS_DEFAULT 100
+
+/* Most frames a reply has, envelope included (EVENTS replies excepted). */
 #define SHOAL_REPLY_FRAMES_MAX 8
 
 /* Scratch bytes a reply needs for its decimal numbers. */
@@ -59,6 +64,11 @@ typedef struct {
  * frames. */
 typedef struct {
     bool is_ping;
+    bool is_events; /* EVENTS: topic, cursor, max_events */
+    char topic[SHOAL_TOPIC_NAME_MAX + 1];
+    const char *cursor; /* points into the frames; not NUL-terminated */
+    size_t cursor_size;
+    uint32_t max_events;
     char type[SHOAL_TYPE_NAME_MAX + 1];
     char entity_id[SHOAL_ENTITY_ID_MAX + 1];
     char command[SHOAL_COMMAND_NAME_MAX + 1];

@@ -83,6 +83,27 @@ char *shoal_status_json(const shoal_status_input_t *input)
         input->durability);
     if (!root)
         return NULL;
+    if (input->gates)
+        json_object_set_new(
+            root, "gates",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "waiting",
+                      (json_int_t)input->gates_waiting, "started",
+                      (json_int_t)input->gates->started, "forwarded",
+                      (json_int_t)input->gates->forwarded, "rejected",
+                      (json_int_t)input->gates->rejected, "dispatched",
+                      (json_int_t)input->gates->dispatched, "failed",
+                      (json_int_t)input->gates->failed, "asks",
+                      (json_int_t)input->gates->asks, "ask_timeouts",
+                      (json_int_t)input->gates->ask_timeouts));
+    json_object_set_new(root, "clock",
+                        json_pack("{s:I, s:b}", "now_ms",
+                                  (json_int_t)input->clock_ms, "manual",
+                                  input->manual_clock));
+    json_t *reactor =
+        input->reactor_json ? json_loads(input->reactor_json, 0, NULL) : NULL;
+    if (reactor)
+        json_object_update(root, reactor);
+    json_decref(reactor);
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return text;
@@ -158,6 +179,19 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
              (double)S_SUM(input, passivations));
     s_metric(out, "shoal_snapshots_total", "counter", "Snapshots written.",
              (double)S_SUM(input, snapshots));
+    if (input->gates) {
+        s_metric(out, "shoal_gate_commands_waiting", "gauge",
+                 "Commands waiting on their gatekeeper's asks.",
+                 (double)input->gates_waiting);
+        s_metric(out, "shoal_gate_rejections_total", "counter",
+                 "Commands rejected by gatekeepers.",
+                 (double)input->gates->rejected);
+        s_metric(out, "shoal_gate_ask_timeouts_total", "counter",
+                 "Gatekeeper asks that timed out.",
+                 (double)input->gates->ask_timeouts);
+    }
+    if (input->reactor_metrics)
+        fputs(input->reactor_metrics, out);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -5,7 +5,10 @@
 #ifndef SHOAL_RUNTIME_STATUS_H
 #define SHOAL_RUNTIME_STATUS_H
 
+#include "runtime/gates.h"
 #include "runtime/stats.h"
+
+#include <stdbool.h>
 
 #include <stddef.h>
 
@@ -23,6 +26,12 @@ typedef struct {
     const char *durability;
     double commands_per_second;
     uint64_t busy_at_dispatch; /* busy answers not counted by a worker */
+    const shoal_gates_counters_t *gates;
+    size_t gates_waiting;
+    int64_t clock_ms;
+    bool manual_clock;
+    const char *reactor_json;    /* policies, topics, timers; or NULL */
+    const char *reactor_metrics; /* their Prometheus lines; or NULL */
 } shoal_status_input_t;
 
 /* Returns the `status` JSON document (malloc'd, the caller frees), or

@@ -271,6 +271,11 @@ const char *test_bad_plugin(const char *name)
     return s_intern_path("SHOAL_BAD_PLUGIN_DIR", suffix);
 }
 
+const char *test_fixture_plugin(const char *name)
+{
+    return test_bad_plugin(name); /* built beside the bad plugins */
+}
+
 const char *test_binary(const char *env_name)
 {
     return s_intern_path(env_name, NULL);

@@ -54,6 +54,10 @@ const char *test_example_plugin(const char *name);
 /* Returns $SHOAL_BAD_PLUGIN_DIR/<name>.so, as test_example_plugin. */
 const char *test_bad_plugin(const char *name);
 
+/* Returns the path of a plugin built for the tests (e.g.
+ * "reaction_probe"), as test_example_plugin. */
+const char *test_fixture_plugin(const char *name);
+
 /* Returns the value of an environment variable naming a binary (SHOALD,
  * SHOAL_CLI). Fails the current test when it is not set. */
 const char *test_binary(const char *env_name);
