@@ -57,16 +57,22 @@ static inline void *harness_read_only_copy(const void *state, size_t *length)
     return copy;
 }
 
+/* The clock of harness_run: 2023-11-14T22:13:20Z. */
+#define HARNESS_NOW_MS 1700000000000
+
 /* Runs command name with payload (NULL: empty) against state, which it
- * leaves untouched, and returns what the handler decided. */
+ * leaves untouched, at now_ms on the handler's clock, for an entity whose
+ * last event has sequence (which seeds shoal_ctx_new_id), and returns what
+ * the handler decided. */
 static inline harness_outcome_t
-harness_run(const shoal_type_t *type, const void *state, const char *entity_id,
-            const char *name, const char *payload)
+harness_run_at(const shoal_type_t *type, const void *state,
+               const char *entity_id, int64_t now_ms, uint64_t sequence,
+               const char *name, const char *payload)
 {
     char key[SHOAL_TYPE_NAME_MAX + SHOAL_ENTITY_ID_MAX + 2];
     snprintf(key, sizeof key, "%s/%s", type->name, entity_id);
     shoal_ctx_t ctx;
-    shoal__ctx_init(&ctx, 1700000000000, key, entity_id, 0, NULL);
+    shoal__ctx_init(&ctx, now_ms, key, entity_id, sequence, NULL);
     shoal_command_t command = {name, payload, payload ? strlen(payload) : 0};
 
     size_t length;
@@ -97,6 +103,17 @@ harness_run(const shoal_type_t *type, const void *state, const char *entity_id,
     cr_assert_eq(outcome.event_count, shoal__effect_event_count(effect));
     shoal__effect_destroy(&effect);
     return outcome;
+}
+
+/* Runs command name with payload (NULL: empty) against state, which it
+ * leaves untouched, at HARNESS_NOW_MS and sequence 0, and returns what the
+ * handler decided. */
+static inline harness_outcome_t
+harness_run(const shoal_type_t *type, const void *state, const char *entity_id,
+            const char *name, const char *payload)
+{
+    return harness_run_at(type, state, entity_id, HARNESS_NOW_MS, 0, name,
+                          payload);
 }
 
 static inline void harness_outcome_free(harness_outcome_t *outcome)
