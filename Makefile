@@ -10,7 +10,8 @@ DATA_DIR ?= var
 MESON_OPTIONS ?= $(if $(filter true,$(CI)),-Dwerror=true,)
 
 DEB_PACKAGES = gcc make pkg-config meson ninja-build libzmq3-dev \
-	libczmq-dev libsqlite3-dev libjansson-dev libcriterion-dev
+	libczmq-dev libsqlite3-dev libjansson-dev libcriterion-dev \
+	python3 python3-zmq
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PLUGINS = $(BUILD)/examples/counter/counter.so \

@@ -65,8 +65,8 @@ typedef struct {
     char body[512];
 } s_outcome_t;
 
-static s_outcome_t s_send(const char *type, const char *id,
-                          const char *command, const char *payload)
+static s_outcome_t s_send(const char *type, const char *id, const char *command,
+                          const char *payload)
 {
     shoal_reply_t reply = {0};
     cr_assert_eq(shoal_client_call(s_client, type, id, command, payload,
@@ -178,9 +178,8 @@ Test(wish, a_naughty_wish_bans_the_child_for_a_minute)
 
 Test(wish, a_nice_wish_passes_the_gatekeeper_whatever_the_client_claims)
 {
-    s_outcome_t outcome =
-        s_send("child", "dora", "MakeWish",
-               "{\"wish\": \"a kite\", \"naughty\": true}");
+    s_outcome_t outcome = s_send("child", "dora", "MakeWish",
+                                 "{\"wish\": \"a kite\", \"naughty\": true}");
     cr_assert_eq(outcome.status, SHOAL_REPLY_ACCEPTED, "%s", outcome.body);
 }
 
@@ -214,12 +213,12 @@ Test(wish, mark_naughty_cancels_every_wish_and_rejects_new_ones)
 
 Test(wish, an_unknown_wish_cannot_be_cancelled_or_fulfilled)
 {
-    s_outcome_t outcome = s_send("child", "finn", "CancelWish",
-                                 "{\"wish_id\": \"nope\"}");
+    s_outcome_t outcome =
+        s_send("child", "finn", "CancelWish", "{\"wish_id\": \"nope\"}");
     cr_assert_eq(outcome.status, SHOAL_REPLY_REJECTED);
     cr_assert_str_eq(outcome.body, "wish not found");
-    outcome = s_send("child", "finn", "MarkWishFulfilled",
-                     "{\"wish_id\": \"nope\"}");
+    outcome =
+        s_send("child", "finn", "MarkWishFulfilled", "{\"wish_id\": \"nope\"}");
     cr_assert_str_eq(outcome.body, "wish not found");
     outcome = s_send("wish", "nope", "FulfillWish", "{}");
     cr_assert_eq(outcome.status, SHOAL_REPLY_REJECTED);
@@ -290,9 +289,8 @@ Test(wish, every_update_is_published_once_in_order_across_kill_9)
     shoal_client_destroy(&s_client);
     node_process_kill(&s_node);
     s_start();
-    cr_assert_eq(test_wait_policy_int(s_node, "wish-publisher", "lag", 0,
-                                      10000),
-                 0);
+    cr_assert_eq(
+        test_wait_policy_int(s_node, "wish-publisher", "lag", 0, 10000), 0);
     /* approved 0, 1, 2; cancelled 0; fulfilled 1; approved 3 */
     const char *want_type[] = {"WishApproved",  "WishApproved",
                                "WishApproved",  "WishCancelled",
@@ -314,4 +312,26 @@ Test(wish, every_update_is_published_once_in_order_across_kill_9)
                          ids[want_wish[i]], "update %d", i);
         json_decref(event);
     }
+}
+
+Test(wish, the_story_runs_through_a_client_that_follows_only_the_protocol)
+{
+    const char *root = getenv("SHOAL_SOURCE_ROOT");
+    cr_assert_not_null(root, "SHOAL_SOURCE_ROOT is not set");
+    char script[4096];
+    snprintf(script, sizeof script, "%s/examples/wish/protocol_client.py",
+             root);
+    const char *argv[] = {"/usr/bin/python3",
+                          script,
+                          node_process_client_endpoint(s_node),
+                          node_process_status_endpoint(s_node),
+                          "ida",
+                          NULL};
+    char *out = NULL, *err = NULL;
+    int rc = test_run_program(argv, 60000, &out, &err);
+    cr_assert_eq(rc, 0, "the protocol client failed (%d):\n%s\n%s", rc,
+                 out ? out : "", err ? err : "");
+    cr_assert(strstr(out, "the wish story holds"), "%s", out);
+    free(out);
+    free(err);
 }
