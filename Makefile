@@ -15,7 +15,8 @@ DEB_PACKAGES = gcc make pkg-config meson ninja-build libzmq3-dev \
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PLUGINS = $(BUILD)/examples/counter/counter.so \
-	$(BUILD)/examples/account/account.so
+	$(BUILD)/examples/account/account.so \
+	$(BUILD)/examples/wish/wish.so
 
 .PHONY: all deps build run test bench format clean
 all: build

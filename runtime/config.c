@@ -83,8 +83,9 @@ static const s_setting_t s_settings[] = {
     {"policy_backoff_ms", S_NUMBER, S_AT(policy_backoff_ms), "200", 1, 3600000,
      "wait before a policy's first retry; doubles at each retry, "
      "up to 100 times this"},
-    {"policy_batch", S_NUMBER, S_AT(policy_batch), "256", 1, 100000,
-     "most journal entries a policy reads at a time"},
+    {"policy_batch", S_NUMBER, S_AT(policy_batch), "64", 1, 100000,
+     "most journal entries a policy handles per transaction; keep it below "
+     "dedup_window, since a crash redelivers at most one batch"},
     {"log_level", S_LOG_LEVEL, S_AT(log_level), "info", 0, 0,
      "error, warn, info or debug"},
 };
