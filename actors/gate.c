@@ -5,30 +5,10 @@
 #include "actors/gate.h"
 
 #include <assert.h>
+#include "actors/names.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-/* True when name is [A-Za-z0-9_-]{1,max}. */
-static bool s_valid_name(const char *name, size_t max)
-{
-    size_t size = name ? strlen(name) : 0;
-    if (size == 0 || size > max)
-        return false;
-    for (size_t i = 0; i < size; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-/* True when id is a valid entity id: 1..256 bytes, no '/'. */
-static bool s_valid_entity_id(const char *id)
-{
-    size_t size = id ? strlen(id) : 0;
-    return size > 0 && size <= SHOAL_ENTITY_ID_MAX && !strchr(id, '/');
-}
 
 void shoal__gate_init(shoal_gate_t *gate, shoal_gate_find_type_fn find_type,
                       void *find_arg, const char *entity_id,
@@ -122,7 +102,7 @@ int shoal_gate_ask(shoal_gate_t *gate, const char *type, const char *entity_id,
                    int64_t timeout_ms)
 {
     if (gate->ask_count >= SHOAL_GATE_MAX_ASKS || !type ||
-        !s_valid_entity_id(entity_id))
+        !shoal_entity_id_is_valid(entity_id))
         return -1;
     const shoal_type_t *found = gate->find_type(gate->find_arg, type);
     if (!found)
@@ -175,8 +155,9 @@ int shoal_gate_dispatch(shoal_gate_t *gate, const char *type,
         type ? gate->find_type(gate->find_arg, type) : NULL;
     if (!found)
         return s_fail(gate, "the gatekeeper dispatched to an unknown type");
-    if (!s_valid_entity_id(entity_id) ||
-        !s_valid_name(command, SHOAL_COMMAND_NAME_MAX))
+    if (!shoal_entity_id_is_valid(entity_id) ||
+        !shoal_name_is_valid(command, command ? strlen(command) : 0,
+                             SHOAL_COMMAND_NAME_MAX))
         return s_fail(gate, "the gatekeeper dispatched with an invalid "
                             "entity id or command name");
     if (s_take_payload(gate, payload, size) < 0)

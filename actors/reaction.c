@@ -6,6 +6,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include "actors/names.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,21 +77,6 @@ static int s_fail(shoal_reaction_t *reaction, const char *reason)
     return -1;
 }
 
-/* True when name is [A-Za-z0-9_-]{1,max}. */
-static bool s_valid_name(const char *name, size_t max)
-{
-    size_t size = name ? strlen(name) : 0;
-    if (size == 0 || size > max)
-        return false;
-    for (size_t i = 0; i < size; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Appends an action with a copy of payload. Returns it, or NULL when out
  * of memory or past the limit (the reaction is then failed). */
 static shoal_action_t *s_add(shoal_reaction_t *reaction,
@@ -137,10 +124,9 @@ static int s_target(shoal_reaction_t *reaction, shoal_action_kind_t kind,
     if (!found)
         return s_fail(reaction, "the policy sent a command to an unknown "
                                 "type");
-    size_t id_size = entity_id ? strlen(entity_id) : 0;
-    if (id_size == 0 || id_size > SHOAL_ENTITY_ID_MAX ||
-        strchr(entity_id, '/') ||
-        !s_valid_name(command, SHOAL_COMMAND_NAME_MAX))
+    if (!shoal_entity_id_is_valid(entity_id) ||
+        !shoal_name_is_valid(command, command ? strlen(command) : 0,
+                             SHOAL_COMMAND_NAME_MAX))
         return s_fail(reaction, "the policy sent a command with an invalid "
                                 "entity id or command name");
     size_t index = reaction->action_count;
@@ -183,7 +169,8 @@ int shoal_reaction_dispatch(shoal_reaction_t *reaction, const char *type,
 int shoal_reaction_publish(shoal_reaction_t *reaction, const char *topic,
                            const void *payload, size_t size)
 {
-    if (!s_valid_name(topic, SHOAL_TOPIC_NAME_MAX))
+    if (!shoal_name_is_valid(topic, topic ? strlen(topic) : 0,
+                             SHOAL_TOPIC_NAME_MAX))
         return s_fail(reaction, "the policy published to an invalid topic "
                                 "name (want [A-Za-z0-9_-]{1,64})");
     shoal_action_t *action =

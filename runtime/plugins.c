@@ -73,19 +73,6 @@ static void s_fail(char **error, const char *path, const char *format, ...)
         *error = NULL;
 }
 
-int shoal_name_is_valid(const char *name, size_t size, size_t max)
-{
-    if (!name || size == 0 || size > max)
-        return 0;
-    for (size_t i = 0; i < size; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 const shoal_type_t *shoal_plugins_find(const shoal_plugins_t *self,
                                        const char *name)
 {

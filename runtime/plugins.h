@@ -8,6 +8,7 @@
 #ifndef SHOAL_RUNTIME_PLUGINS_H
 #define SHOAL_RUNTIME_PLUGINS_H
 
+#include "actors/names.h"
 #include "shoal/plugin.h"
 
 #include <stddef.h>
@@ -54,8 +55,5 @@ const shoal_policy_t *shoal_plugins_policy_at(const shoal_plugins_t *self,
 /* The gatekeeper type declares for command, or NULL. */
 const shoal_gatekeeper_t *shoal_plugins_gatekeeper(const shoal_type_t *type,
                                                    const char *command);
-
-/* True when name is a valid type or command name: [A-Za-z0-9_-]{1,max}. */
-int shoal_name_is_valid(const char *name, size_t size, size_t max);
 
 #endif
