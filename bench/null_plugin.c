@@ -76,5 +76,7 @@ static const shoal_type_t s_types[] = {{
     .query = s_query,
 }};
 
-const shoal_plugin_t shoal_plugin = {SHOAL_PLUGIN_ABI_VERSION, "probe", 1,
-                                     s_types};
+const shoal_plugin_t shoal_plugin = {.abi_version = SHOAL_PLUGIN_ABI_VERSION,
+                                     .name = "probe",
+                                     .type_count = 1,
+                                     .types = s_types};

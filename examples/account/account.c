@@ -436,5 +436,7 @@ static const shoal_type_t s_types[] = {{
     .snapshot_decode = s_snapshot_decode,
 }};
 
-const shoal_plugin_t shoal_plugin = {SHOAL_PLUGIN_ABI_VERSION, "account", 1,
-                                     s_types};
+const shoal_plugin_t shoal_plugin = {.abi_version = SHOAL_PLUGIN_ABI_VERSION,
+                                     .name = "account",
+                                     .type_count = 1,
+                                     .types = s_types};
