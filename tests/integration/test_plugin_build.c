@@ -37,8 +37,9 @@ static const char s_plugin_source[] =
     "    .name = \"tally\", .state_new = s_new, .state_free = s_free,\n"
     "    .handle_command = s_handle, .apply_event = s_apply,\n"
     "    .query = s_query}};\n"
-    "const shoal_plugin_t shoal_plugin = {SHOAL_PLUGIN_ABI_VERSION,\n"
-    "    \"tally\", 1, s_types};\n";
+    "const shoal_plugin_t shoal_plugin = {\n"
+    "    .abi_version = SHOAL_PLUGIN_ABI_VERSION, .name = \"tally\",\n"
+    "    .type_count = 1, .types = s_types};\n";
 
 static char *s_dir;
 
