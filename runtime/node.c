@@ -13,6 +13,7 @@
 #include "runtime/plugins.h"
 #include "runtime/protocol.h"
 #include "runtime/status.h"
+#include "runtime/status_request.h"
 #include "runtime/worker.h"
 #include "shoal/shoal.h"
 
@@ -468,30 +469,21 @@ static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
     if (shoal_protocol_open_envelope(message->frames, message->count, &route,
                                      &body) < 0)
         return;
-    const shoal_frame_t *frame = &message->frames[body];
-    char text[512];
-    if (message->truncated || message->count - body != 1 ||
-        frame->size >= sizeof text ||
-        (frame->size && memchr(frame->data, 0, frame->size))) {
-        s_reply_error(self, &route, "malformed",
-                      "a status request is one text frame: status, "
-                      "metrics or get TYPE ID");
+    shoal_status_request_t request;
+    shoal_status_request_parse(message->frames + body, message->count - body,
+                               message->truncated, &request);
+    if (request.kind == SHOAL_STATUS_REQUEST_MALFORMED) {
+        s_reply_error(self, &route, "malformed", request.error);
         return;
     }
-    memcpy(text, frame->data, frame->size);
-    text[frame->size] = '\0';
     shoal_status_input_t input;
     s_status_input(self, &input);
-    if (streq(text, "status"))
+    if (request.kind == SHOAL_STATUS_REQUEST_STATUS)
         s_reply_text(self, &route, shoal_status_json(&input));
-    else if (streq(text, "metrics"))
+    else if (request.kind == SHOAL_STATUS_REQUEST_METRICS)
         s_reply_text(self, &route, shoal_status_metrics(&input));
-    else if (strncmp(text, "get ", 4) == 0)
-        s_handle_get(self, &route, text + 4);
     else
-        s_reply_error(self, &route, "malformed",
-                      "unknown request: expected status, metrics or "
-                      "get TYPE ID");
+        s_handle_get(self, &route, request.arguments);
 }
 
 /* Receives and handles up to limit messages waiting on a ROUTER. */
