@@ -246,6 +246,26 @@ void shoal_config_clear(shoal_config_t *config)
     memset(config, 0, sizeof *config);
 }
 
+/* Parses the ZPL file at path. Returns its root, or NULL when the file
+ * cannot be read or is not valid ZPL. Not zconfig_load: that one leaks the
+ * file's handle when the text is not valid ZPL (CZMQ 4.2.1). */
+static zconfig_t *s_load_zpl(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return NULL;
+    zchunk_t *chunk = zchunk_new(NULL, 0);
+    char buffer[4096];
+    size_t size;
+    while (chunk && (size = fread(buffer, 1, sizeof buffer, file)) > 0)
+        zchunk_extend(chunk, buffer, size);
+    bool failed = !chunk || ferror(file);
+    fclose(file);
+    zconfig_t *root = failed ? NULL : zconfig_chunk_load(chunk);
+    zchunk_destroy(&chunk);
+    return root;
+}
+
 int shoal_config_load_file(shoal_config_t *config, const char *path,
                            char **error)
 {
@@ -253,7 +273,7 @@ int shoal_config_load_file(shoal_config_t *config, const char *path,
         s_error(error, "config %s: cannot read: %s", path, strerror(errno));
         return -1;
     }
-    zconfig_t *root = zconfig_load(path);
+    zconfig_t *root = s_load_zpl(path);
     if (!root) {
         s_error(error, "config %s: not valid ZPL", path);
         return -1;

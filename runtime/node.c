@@ -15,6 +15,7 @@
 #include "runtime/protocol.h"
 #include "runtime/reactor.h"
 #include "runtime/status.h"
+#include "runtime/status_request.h"
 #include "runtime/worker.h"
 #include "shoal/shoal.h"
 
@@ -750,22 +751,18 @@ static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
     if (shoal_protocol_open_envelope(message->frames, message->count, &route,
                                      &body) < 0)
         return;
-    const shoal_frame_t *frame = &message->frames[body];
-    char text[512];
-    if (message->truncated || message->count - body != 1 ||
-        frame->size >= sizeof text ||
-        (frame->size && memchr(frame->data, 0, frame->size))) {
-        s_reply_error(self, &route, "malformed",
-                      "a status request is one text frame: status, "
-                      "metrics, get TYPE ID, clock, dead-letters or "
-                      "retry ID");
+    shoal_status_request_t request;
+    shoal_status_request_parse(message->frames + body, message->count - body,
+                               message->truncated, &request);
+    if (request.kind == SHOAL_STATUS_REQUEST_MALFORMED) {
+        s_reply_error(self, &route, "malformed", request.error);
         return;
     }
-    memcpy(text, frame->data, frame->size);
-    text[frame->size] = '\0';
     shoal_status_input_t input;
     s_status_input(self, &input);
-    if (streq(text, "status") || streq(text, "metrics")) {
+    switch (request.kind) {
+    case SHOAL_STATUS_REQUEST_STATUS:
+    case SHOAL_STATUS_REQUEST_METRICS: {
         pthread_mutex_lock(&self->reactor_stats.lock);
         char *reactor_json =
             self->reactor_stats.json ? strdup(self->reactor_stats.json) : NULL;
@@ -776,23 +773,28 @@ static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
         input.reactor_json = reactor_json;
         input.reactor_metrics = reactor_metrics;
         s_reply_text(self, &route,
-                     streq(text, "status") ? shoal_status_json(&input)
-                                           : shoal_status_metrics(&input));
+                     request.kind == SHOAL_STATUS_REQUEST_STATUS
+                         ? shoal_status_json(&input)
+                         : shoal_status_metrics(&input));
         free(reactor_json);
         free(reactor_metrics);
-    } else if (strncmp(text, "get ", 4) == 0)
-        s_handle_get(self, &route, text + 4);
-    else if (streq(text, "clock") || strncmp(text, "clock ", 6) == 0)
-        s_handle_clock(self, &route, text + 5);
-    else if (streq(text, "dead-letters") ||
-             strncmp(text, "dead-letters ", 13) == 0)
-        s_handle_dead_letters(self, &route, text + 12);
-    else if (strncmp(text, "retry ", 6) == 0)
-        s_handle_retry(self, &route, text + 6);
-    else
-        s_reply_error(self, &route, "malformed",
-                      "unknown request: expected status, metrics, "
-                      "get TYPE ID, clock, dead-letters or retry ID");
+        break;
+    }
+    case SHOAL_STATUS_REQUEST_GET:
+        s_handle_get(self, &route, request.arguments);
+        break;
+    case SHOAL_STATUS_REQUEST_CLOCK:
+        s_handle_clock(self, &route, request.arguments);
+        break;
+    case SHOAL_STATUS_REQUEST_DEAD_LETTERS:
+        s_handle_dead_letters(self, &route, request.arguments);
+        break;
+    case SHOAL_STATUS_REQUEST_RETRY:
+        s_handle_retry(self, &route, request.arguments);
+        break;
+    case SHOAL_STATUS_REQUEST_MALFORMED:
+        break; /* answered above */
+    }
 }
 
 /* Receives and handles up to limit messages waiting on a ROUTER. */

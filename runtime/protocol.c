@@ -210,6 +210,8 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route)
     const uint8_t *at = data, *end = at + size;
     if (size < 4)
         return -1;
+    if (at[1] > 1)
+        return -1; /* the delimiter flag is 0 or 1 */
     route->kind = (shoal_route_kind_t)at[0];
     route->delimiter = at[1] != 0;
     route->identity_size = at[2];
@@ -219,7 +221,8 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route)
     route->identity = at;
     at += route->identity_size;
     route->request_id_size = *at++;
-    if ((size_t)(end - at) != route->request_id_size)
+    if ((size_t)(end - at) != route->request_id_size ||
+        route->request_id_size > SHOAL_REQUEST_ID_MAX)
         return -1;
     route->request_id = at;
     if (route->kind < SHOAL_ROUTE_CLIENT || route->kind > SHOAL_ROUTE_GATE)

@@ -100,7 +100,8 @@ int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
 size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer);
 
 /* Decodes a route encoded by shoal_route_encode; its pointers point into
- * data. Returns 0, or -1 when data is not a valid route. */
+ * data. Returns 0, or -1 when data is not a valid route: one that
+ * shoal_route_encode would not give back byte for byte. */
 int shoal_route_decode(const void *data, size_t size, shoal_route_t *route);
 
 /* Lays out the reply to an answer, ready for the ROUTER named by

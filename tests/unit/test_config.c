@@ -399,6 +399,22 @@ Test(config, bad_setting_in_the_file_names_the_file_and_the_setting)
     free(path);
 }
 
+/* Found by fuzzing: CZMQ's zconfig_load leaked its file handle on text
+ * that is not ZPL (seen under ASan or valgrind). */
+Test(config, text_that_is_not_zpl_is_an_error_naming_the_file)
+{
+    const char *texts[] = {"shoald\n   max_resident = 5\n", "shoald\n    = 5\n",
+                           "shoald\n    node_name = \"unterminated\n"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *path = s_write_file("broken.cfg", texts[i]);
+        cr_assert_eq(shoal_config_load_file(&s_config, path, &s_error), -1);
+        cr_assert(strstr(s_error, path), "%s", s_error);
+        cr_assert(strstr(s_error, "not valid ZPL"), "%s", s_error);
+        cr_assert_eq(s_config.max_resident, 100000);
+        free(path);
+    }
+}
+
 Test(config, unreadable_file_is_an_error_naming_it)
 {
     s_dir = temp_dir_new();

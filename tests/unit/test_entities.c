@@ -527,7 +527,10 @@ static void s_teardown(void)
 {
     shoal_entities_destroy(&s_entities);
     while (s_host.append_count) {
+        /* The command of an append still in the journal is the worker's,
+         * which is gone: the append was never handed back. */
         shoal_append_t *append = s_pop_append();
+        shoal_request_destroy(&append->request);
         shoal_append_destroy(&append);
     }
     while (s_host.recovery_count) {

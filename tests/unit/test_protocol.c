@@ -746,6 +746,30 @@ Test(protocol, route_decode_refuses_garbage)
         -1);
 }
 
+/* Found by fuzzing: decode took what encode never writes, so a decoded
+ * route did not encode back to its bytes. */
+Test(protocol, route_decode_refuses_what_encode_never_writes)
+{
+    /* A request id longer than the protocol allows. */
+    uint8_t long_id[4 + 1 + SHOAL_REQUEST_ID_MAX + 1];
+    memset(long_id, 'r', sizeof long_id);
+    long_id[0] = SHOAL_ROUTE_CLIENT;
+    long_id[1] = 0;
+    long_id[2] = 1;
+    long_id[4] = SHOAL_REQUEST_ID_MAX + 1;
+    shoal_route_t decoded;
+    cr_assert_eq(shoal_route_decode(long_id, sizeof long_id, &decoded), -1);
+    long_id[4] = SHOAL_REQUEST_ID_MAX;
+    cr_assert_eq(shoal_route_decode(long_id, sizeof long_id - 1, &decoded), 0);
+
+    /* A delimiter flag other than 0 or 1. */
+    uint8_t flag[] = {SHOAL_ROUTE_STATUS, 2, 1, 'p', 0};
+    cr_assert_eq(shoal_route_decode(flag, sizeof flag, &decoded), -1);
+    flag[1] = 1;
+    cr_assert_eq(shoal_route_decode(flag, sizeof flag, &decoded), 0);
+    cr_assert(decoded.delimiter);
+}
+
 /* ---------------------------------------------------------------------
  * Replies
  */
