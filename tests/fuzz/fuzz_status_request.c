@@ -40,6 +40,20 @@ static void s_check(const shoal_status_request_t *request,
         FUZZ_CHECK(strncmp(request->text, "get ", 4) == 0);
         FUZZ_CHECK(request->arguments == request->text + 4);
         break;
+    case SHOAL_STATUS_REQUEST_CLOCK:
+        FUZZ_CHECK(strncmp(request->text, "clock", 5) == 0);
+        FUZZ_CHECK(request->arguments == request->text + 5);
+        FUZZ_CHECK(!*request->arguments || *request->arguments == ' ');
+        break;
+    case SHOAL_STATUS_REQUEST_DEAD_LETTERS:
+        FUZZ_CHECK(strncmp(request->text, "dead-letters", 12) == 0);
+        FUZZ_CHECK(request->arguments == request->text + 12);
+        FUZZ_CHECK(!*request->arguments || *request->arguments == ' ');
+        break;
+    case SHOAL_STATUS_REQUEST_RETRY:
+        FUZZ_CHECK(strncmp(request->text, "retry ", 6) == 0);
+        FUZZ_CHECK(request->arguments == request->text + 6);
+        break;
     case SHOAL_STATUS_REQUEST_MALFORMED:
         break;
     }
