@@ -14,7 +14,8 @@
 typedef enum {
     S_TEXT,   /* char * */
     S_NUMBER, /* uint64_t, within [min, max] */
-    S_LIST,   /* appended to the plugin list */
+    S_LIST,   /* char ** (NULL-terminated) at offset, its size_t count
+                 right after: each use appends */
     S_DURABILITY,
     S_LOG_LEVEL,
 } s_kind_t;
@@ -71,6 +72,26 @@ static const s_setting_t s_settings[] = {
     {"checkpoint_ms", S_NUMBER, S_AT(checkpoint_ms), "10000", 10, INT32_MAX,
      "how often the entity directory is checkpointed to the journal; a "
      "restart after a crash scans the entries since the last one"},
+    {"cluster_endpoint", S_TEXT, S_AT(cluster_endpoint), NULL, 0, 0,
+     "peer port for the other nodes of a cluster, a ZeroMQ endpoint to "
+     "bind (e.g. tcp://10.0.0.5:7702); empty = a single node, no cluster"},
+    {"cluster_advertise", S_TEXT, S_AT(cluster_advertise), NULL, 0, 0,
+     "the peer endpoint the other nodes connect to (default: the bound "
+     "cluster_endpoint)"},
+    {"seed", S_LIST, S_AT(seeds), NULL, 0, 0,
+     "peer endpoint of a node of the cluster to join; repeat for several; "
+     "none = found a new cluster"},
+    {"cluster_min_members", S_NUMBER, S_AT(cluster_min_members), "1", 1,
+     1000, "members that must be up before the first shard table is made"},
+    {"heartbeat_ms", S_NUMBER, S_AT(heartbeat_ms), "250", 10, 60000,
+     "how often a node gossips with the others"},
+    {"suspect_after_ms", S_NUMBER, S_AT(suspect_after_ms), "1500", 20,
+     3600000, "silence after which a peer is unreachable from this node"},
+    {"down_after_ms", S_NUMBER, S_AT(down_after_ms), "4000", 20, 3600000,
+     "silence after which the coordinator marks a peer down"},
+    {"forward_timeout_ms", S_NUMBER, S_AT(forward_timeout_ms), "5000", 10,
+     600000, "how long a forwarded command waits for its owner's reply "
+     "before the client is answered unavailable"},
     {"manual_clock_ms", S_NUMBER, S_AT(manual_clock_ms), "0", 0, INT64_MAX,
      "for tests: start the node's clock at this time (ms since the Unix "
      "epoch) and move it only by the status socket's `clock set`; 0 = the "
@@ -137,16 +158,19 @@ static int s_parse_number(const char *text, uint64_t min, uint64_t max,
 }
 
 /* Appends one plugin path to the list. */
-static int s_add_plugin(shoal_config_t *config, const char *path)
+/* Appends a copy of value to the list at field (a char ** followed by
+ * its size_t count). Returns 0 or -1 when out of memory. */
+static int s_append(char *field, const char *value)
 {
-    char **grown =
-        realloc(config->plugins, (config->plugin_count + 2) * sizeof *grown);
+    char ***items = (char ***)field;
+    size_t *count = (size_t *)(field + sizeof(char **));
+    char **grown = realloc(*items, (*count + 2) * sizeof *grown);
     if (!grown)
         return -1;
-    config->plugins = grown;
-    if (!(grown[config->plugin_count] = strdup(path)))
+    *items = grown;
+    if (!(grown[*count] = strdup(value)))
         return -1;
-    grown[++config->plugin_count] = NULL;
+    grown[++*count] = NULL;
     return 0;
 }
 
@@ -184,7 +208,7 @@ int shoal_config_set(shoal_config_t *config, const char *name,
             s_error(error, "setting %s: must not be empty", setting->name);
             return -1;
         }
-        return s_add_plugin(config, value);
+        return s_append(field, value);
     case S_DURABILITY:
         if (strcmp(value, "full") == 0)
             config->durability = SHOAL_DURABILITY_FULL;
@@ -229,6 +253,8 @@ void shoal_config_defaults(shoal_config_t *config)
         strcpy(host, "shoald");
     host[sizeof host - 1] = '\0';
     config->node_name = strdup(host);
+    config->cluster_endpoint = strdup("");
+    config->cluster_advertise = strdup("");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     config->workers = cores > 0 ? (uint64_t)cores : 1;
     if (config->workers > 256)
@@ -243,6 +269,9 @@ void shoal_config_clear(shoal_config_t *config)
     for (size_t i = 0; i < config->plugin_count; i++)
         free(config->plugins[i]);
     free(config->plugins);
+    for (size_t i = 0; i < config->seed_count; i++)
+        free(config->seeds[i]);
+    free(config->seeds);
     memset(config, 0, sizeof *config);
 }
 

@@ -24,8 +24,17 @@ typedef struct {
     char *endpoint;
     char *status_endpoint;
     char *data_dir;
-    char **plugins; /* NULL-terminated */
+    char **plugins; /* NULL-terminated; the count must follow */
     size_t plugin_count;
+    char **seeds; /* NULL-terminated; the count must follow */
+    size_t seed_count;
+    char *cluster_endpoint; /* "" = no cluster */
+    char *cluster_advertise;
+    uint64_t cluster_min_members;
+    uint64_t heartbeat_ms;
+    uint64_t suspect_after_ms;
+    uint64_t down_after_ms;
+    uint64_t forward_timeout_ms;
     uint64_t shards;
     uint64_t workers;
     uint64_t readers;
