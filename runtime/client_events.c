@@ -7,6 +7,9 @@
  * A read has a request id of its own, "events-N". A read that gives up
  * (timeout, interruption) leaves its answer on the way; whoever receives
  * it later recognises the prefix and drops it.
+ *
+ * Also here: the cursor arithmetic a consumer needs to resume after any
+ * one event of a read (shoal_cursor_after).
  */
 #include "runtime/client_internal.h"
 #include "shoal/plugin.h"
@@ -261,4 +264,123 @@ void shoal_events_clear(shoal_events_t *events)
     free(events->error_code);
     free(events->error);
     memset(events, 0, sizeof *events);
+}
+
+/* ---------------------------------------------------------------------
+ * Cursors
+ */
+
+/* One shard of a cursor: the sequence of the last event read there. */
+typedef struct {
+    uint64_t shard;
+    uint64_t seq;
+} s_mark_t;
+
+/* Reads a decimal number of at most max at *at, and moves *at past it.
+ * Returns 0, or -1 when there is none or it is past max. */
+static int s_read_number(const char **at, uint64_t max, uint64_t *value)
+{
+    const char *start = *at;
+    uint64_t number = 0;
+    for (; **at >= '0' && **at <= '9'; (*at)++) {
+        uint64_t digit = (uint64_t)(**at - '0');
+        if (number > (max - digit) / 10)
+            return -1;
+        number = number * 10 + digit;
+    }
+    if (*at == start)
+        return -1;
+    *value = number;
+    return 0;
+}
+
+/* Reads "SHARD:SEQ" at *at into mark and moves *at past it. Returns 0 or
+ * -1. */
+static int s_read_mark(const char **at, s_mark_t *mark)
+{
+    if (s_read_number(at, UINT32_MAX, &mark->shard) != 0 || **at != ':')
+        return -1;
+    (*at)++;
+    return s_read_number(at, INT64_MAX, &mark->seq);
+}
+
+/* Parses cursor text ("SHARD:SEQ,...", shards ascending) into marks
+ * (room for one more than it holds). Returns the count, or -1. */
+static long s_parse_cursor(const char *text, s_mark_t *marks)
+{
+    long count = 0;
+    const char *at = text;
+    while (*at != '\0') {
+        if (count > 0 && *at++ != ',')
+            return -1;
+        if (s_read_mark(&at, &marks[count]) != 0 ||
+            (count > 0 && marks[count].shard <= marks[count - 1].shard))
+            return -1;
+        count++;
+    }
+    return count;
+}
+
+/* Sets the mark of position's shard among count marks (ascending), adding
+ * it in its place when the shard has none. Returns the new count. */
+static long s_set_mark(s_mark_t *marks, long count, s_mark_t position)
+{
+    long index = 0;
+    while (index < count && marks[index].shard < position.shard)
+        index++;
+    if (index == count || marks[index].shard != position.shard) {
+        memmove(&marks[index + 1], &marks[index],
+                (size_t)(count - index) * sizeof *marks);
+        count++;
+    }
+    marks[index] = position;
+    return count;
+}
+
+/* Returns cursor (NULL: "") with the shard of position set to its
+ * sequence, in the node's form: shards ascending, none at sequence 0.
+ * position NULL only checks and copies cursor. Returns a new string (the
+ * caller's), or NULL with errno EINVAL (a malformed cursor or position)
+ * or ENOMEM. Both arguments are borrowed. */
+char *shoal_cursor_after(const char *cursor, const char *position)
+{
+    if (cursor == NULL)
+        cursor = "";
+    size_t size = strlen(cursor);
+    /* Each mark takes at least 4 bytes ("0:1,"), so this is room enough
+     * for the cursor's marks and one more. */
+    s_mark_t *marks = calloc(size / 4 + 2, sizeof *marks);
+    char *text = malloc(size + SHOAL_EVENT_POSITION_MAX + 2);
+    if (marks == NULL || text == NULL) {
+        free(marks);
+        free(text);
+        errno = ENOMEM;
+        return NULL;
+    }
+    long count = s_parse_cursor(cursor, marks);
+    s_mark_t mark;
+    const char *at = position;
+    if (count >= 0 && position != NULL) {
+        if (s_read_mark(&at, &mark) == 0 && *at == '\0')
+            count = s_set_mark(marks, count, mark);
+        else
+            count = -1;
+    }
+    if (count < 0) {
+        free(marks);
+        free(text);
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t used = 0;
+    text[0] = '\0';
+    for (long index = 0; index < count; index++) {
+        if (marks[index].seq == 0)
+            continue; /* the node writes no mark for an unread shard */
+        used += (size_t)sprintf(text + used, "%s%" PRIu64 ":%" PRIu64,
+                                used > 0 ? "," : "", marks[index].shard,
+                                marks[index].seq);
+    }
+    free(marks);
+    return text;
 }

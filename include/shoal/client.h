@@ -129,6 +129,16 @@ int shoal_client_read_events(shoal_client_t *self, const char *topic,
 /* Frees what a topic read holds and zeroes it. NULL-safe. */
 void shoal_events_clear(shoal_events_t *events);
 
+/* Returns the cursor that resumes right after the event at position
+ * ("SHARD:SEQ", as in a record) for a consumer whose cursor was cursor
+ * (NULL or "": the start of the topic): cursor with position's shard at
+ * position's sequence. A consumer that handles a read's events one at a
+ * time saves this after each; after the last event of a read it equals
+ * the read's cursor. position NULL returns cursor as it is, once checked.
+ * Returns a new string (the caller's, free()), or NULL with errno EINVAL
+ * when cursor or position is malformed, ENOMEM when memory runs out. */
+char *shoal_cursor_after(const char *cursor, const char *position);
+
 /* Asks a node's status socket one request ("status", "get TYPE ID",
  * "metrics", "clock", "dead-letters", "retry ID", ...) on a fresh connection.
  * On an OK answer returns 0 and sets *answer; on an ERROR answer returns 1 and

@@ -641,3 +641,70 @@ Test(events_lifecycle, clear_frees_and_zeroes_and_is_null_safe)
     cr_assert_eq(held.count, 0);
     shoal_events_clear(NULL);
 }
+
+/* ---------------------------------------------------------------------
+ * Cursors
+ */
+
+/* Asserts that shoal_cursor_after(cursor, position) is expected. */
+static void s_assert_after(const char *cursor, const char *position,
+                           const char *expected)
+{
+    char *next = shoal_cursor_after(cursor, position);
+    cr_assert_not_null(next, "'%s' after '%s' was refused",
+                       cursor ? cursor : "(null)",
+                       position ? position : "(null)");
+    cr_assert_str_eq(next, expected);
+    free(next);
+}
+
+Test(cursor, after_sets_the_shard_of_the_position_in_order)
+{
+    s_assert_after(NULL, "24:1", "24:1");
+    s_assert_after("", "0:7", "0:7");
+    s_assert_after("24:1", "24:2", "24:2");
+    s_assert_after("24:1", "3:5", "3:5,24:1");
+    s_assert_after("3:5,24:1", "10:1", "3:5,10:1,24:1");
+    s_assert_after("3:5,24:1", "99:4", "3:5,24:1,99:4");
+    s_assert_after("4294967295:9223372036854775807", "0:1",
+                   "0:1,4294967295:9223372036854775807");
+}
+
+Test(cursor, after_null_checks_and_keeps_the_cursor_in_the_nodes_form)
+{
+    s_assert_after(NULL, NULL, "");
+    s_assert_after("", NULL, "");
+    s_assert_after("1:2,3:4", NULL, "1:2,3:4");
+    s_assert_after("01:02,3:0", NULL, "1:2");
+}
+
+Test(cursor, after_refuses_malformed_cursors_and_positions)
+{
+    const char *cursors[] = {"x",
+                             "1",
+                             "1:",
+                             "1:2,",
+                             ",1:2",
+                             "1:2;3:4",
+                             "3:1,2:1",
+                             "2:1,2:3",
+                             "-1:2",
+                             "4294967296:1",
+                             "1:9223372036854775808",
+                             "1:2 "};
+    for (size_t index = 0; index < sizeof cursors / sizeof cursors[0];
+         index++) {
+        errno = 0;
+        cr_assert_null(shoal_cursor_after(cursors[index], NULL), "'%s'",
+                       cursors[index]);
+        cr_assert_eq(errno, EINVAL);
+    }
+    const char *positions[] = {"", "7", "7:", ":7", "7:1,8:1", "7:1x"};
+    for (size_t index = 0; index < sizeof positions / sizeof positions[0];
+         index++) {
+        errno = 0;
+        cr_assert_null(shoal_cursor_after("1:1", positions[index]), "'%s'",
+                       positions[index]);
+        cr_assert_eq(errno, EINVAL);
+    }
+}
