@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------------
  * JSON values
@@ -48,9 +49,10 @@ static size_t s_utf8_sequence_size(const unsigned char *text, size_t size)
     return length;
 }
 
-/* A JSON string of bytes that may not be UTF-8: each byte that does not
- * start a valid sequence becomes U+FFFD. */
-static json_t *s_json_string_of_bytes(const char *data, size_t size)
+/* Returns a JSON string of bytes that may not be UTF-8: each byte that
+ * does not start a valid sequence becomes U+FFFD. The value is the
+ * caller's (json_decref), or NULL when memory runs out. */
+json_t *cli_json_string_of_bytes(const char *data, size_t size)
 {
     json_t *string = json_stringn(data, size);
     if (string != NULL)
@@ -81,7 +83,7 @@ static json_t *s_json_string_of_bytes(const char *data, size_t size)
 static json_t *s_json_of_payload(const char *data, size_t size)
 {
     json_t *value = json_loadb(data, size, JSON_DECODE_ANY, NULL);
-    return value != NULL ? value : s_json_string_of_bytes(data, size);
+    return value != NULL ? value : cli_json_string_of_bytes(data, size);
 }
 
 /* A sequence number as JSON: an integer, or a string past JSON's range. */
@@ -107,6 +109,28 @@ static void s_print_json(json_t *value, size_t flags)
     json_decref(value);
 }
 
+/* Prints value as compact JSON on one line of stdout and releases it. A
+ * NULL value (out of memory) is reported on stderr. */
+void cli_print_json_line(json_t *value)
+{
+    s_print_json(value, JSON_COMPACT);
+}
+
+/* Writes ms (since the Unix epoch) as ISO 8601 UTC with milliseconds, or
+ * as the bare number when the system cannot render it. */
+void cli_format_time(int64_t ms, char text[CLI_TIME_TEXT_SIZE])
+{
+    time_t seconds = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int millis = (int)(ms - (int64_t)seconds * 1000);
+    struct tm utc;
+    char date[24];
+    if (gmtime_r(&seconds, &utc) == NULL ||
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc) == 0)
+        snprintf(text, CLI_TIME_TEXT_SIZE, "%" PRId64 " ms", ms);
+    else
+        snprintf(text, CLI_TIME_TEXT_SIZE, "%s.%03dZ", date, millis);
+}
+
 /* ---------------------------------------------------------------------
  * Replies
  */
@@ -128,7 +152,7 @@ static json_t *s_json_of_reply(const shoal_reply_t *reply)
         json_object_set_new(
             object, accepted ? "reply" : "reason",
             accepted ? s_json_of_payload(reply->body, reply->body_size)
-                     : s_json_string_of_bytes(reply->body, reply->body_size));
+                     : cli_json_string_of_bytes(reply->body, reply->body_size));
         break;
     }
     case SHOAL_REPLY_ERROR:
@@ -136,7 +160,7 @@ static json_t *s_json_of_reply(const shoal_reply_t *reply)
         json_object_set_new(object, "code", json_string(reply->error_code));
         json_object_set_new(
             object, "message",
-            s_json_string_of_bytes(reply->body, reply->body_size));
+            cli_json_string_of_bytes(reply->body, reply->body_size));
         break;
     case SHOAL_REPLY_PONG:
         json_object_set_new(object, "status", json_string("pong"));
@@ -229,7 +253,7 @@ void cli_print_answer(const char *answer, bool json)
     json_t *value = json_loadb(answer, size, JSON_DECODE_ANY, NULL);
     if (json)
         s_print_json(value != NULL ? value
-                                   : s_json_string_of_bytes(answer, size),
+                                   : cli_json_string_of_bytes(answer, size),
                      JSON_COMPACT);
     else if (json_is_object(value) || json_is_array(value))
         s_print_json(value, JSON_INDENT(2));
