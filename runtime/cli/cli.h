@@ -87,6 +87,13 @@ void cli_print_text(const char *text);
 struct json_t *cli_json_string_of_bytes(const char *data, size_t size);
 void cli_print_json_line(struct json_t *value);
 
+/* cli_output.c: prints a table for people: a line of headings, then
+ * row_count rows of column_count cells (cells[row * column_count +
+ * column]), each line indented by indent, the columns aligned. */
+void cli_print_table(int indent, size_t column_count,
+                     const char *const *headings, const char *const *cells,
+                     size_t row_count);
+
 /* cli_output.c: a time in ms since the Unix epoch as ISO 8601 UTC with
  * milliseconds ("2027-01-15T08:00:00.000Z"), written into text. */
 #define CLI_TIME_TEXT_SIZE 32

@@ -55,55 +55,29 @@ static void s_fill_row(const json_t *letter, s_row_t *row)
         snprintf(row->cells[S_PARKED], sizeof row->cells[S_PARKED], "-");
 }
 
-/* Prints one line of the table, the last column unpadded. */
-static void s_print_line(const char *const cells[S_COLS],
-                         const int widths[S_COLS])
-{
-    for (int column = 0; column < S_COLS - 1; column++)
-        printf("%-*s  ", widths[column], cells[column]);
-    printf("%s\n", cells[S_COLS - 1]);
-}
-
 /* Prints the list of dead letters for people. Returns 0, or -1 when the
  * answer is not the node's list. */
 static int s_print_table(const char *answer)
 {
     json_t *root = json_loads(answer, 0, NULL);
     json_t *list = json_object_get(root, "dead_letters");
-    if (!json_is_array(list)) {
-        json_decref(root);
-        return -1;
-    }
     size_t count = json_array_size(list);
     s_row_t *rows = calloc(count > 0 ? count : 1, sizeof *rows);
-    if (rows == NULL) {
-        json_decref(root);
-        return -1;
-    }
-    int widths[S_COLS];
-    for (int column = 0; column < S_COLS; column++)
-        widths[column] = (int)strlen(s_headings[column]);
-    for (size_t index = 0; index < count; index++) {
+    const char **cells = calloc(count * S_COLS + 1, sizeof *cells);
+    int rc = json_is_array(list) && rows != NULL && cells != NULL ? 0 : -1;
+    for (size_t index = 0; rc == 0 && index < count; index++) {
         s_fill_row(json_array_get(list, index), &rows[index]);
-        for (int column = 0; column < S_COLS; column++) {
-            int width = (int)strlen(rows[index].cells[column]);
-            widths[column] = width > widths[column] ? width : widths[column];
-        }
+        for (int column = 0; column < S_COLS; column++)
+            cells[index * S_COLS + column] = rows[index].cells[column];
     }
-    if (count == 0)
+    if (rc == 0 && count == 0)
         printf("no dead letters\n");
-    else {
-        s_print_line(s_headings, widths);
-        for (size_t index = 0; index < count; index++) {
-            const char *cells[S_COLS];
-            for (int column = 0; column < S_COLS; column++)
-                cells[column] = rows[index].cells[column];
-            s_print_line(cells, widths);
-        }
-    }
+    else if (rc == 0)
+        cli_print_table(0, S_COLS, s_headings, cells, count);
+    free(cells);
     free(rows);
     json_decref(root);
-    return 0;
+    return rc;
 }
 
 /* `shoal dead-letters [POLICY]`: lists the dead letters (of one policy),

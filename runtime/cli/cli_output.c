@@ -5,6 +5,8 @@
  * Payloads are opaque bytes. In JSON output a payload that parses as JSON
  * is embedded as such; any other payload becomes a JSON string, with
  * bytes that are not UTF-8 replaced by U+FFFD.
+ *
+ * Also the small renderings the commands share: times and tables.
  */
 #include "runtime/cli/cli.h"
 
@@ -270,4 +272,43 @@ void cli_print_text(const char *text)
     fputs(text, stdout);
     if (size == 0 || text[size - 1] != '\n')
         putchar('\n');
+}
+
+/* ---------------------------------------------------------------------
+ * Tables
+ */
+
+/* Prints one line of a table: the cells padded to their column's width,
+ * the last one unpadded. */
+static void s_print_table_line(int indent, size_t column_count,
+                               const char *const *cells, const int *widths)
+{
+    printf("%*s", indent, "");
+    for (size_t column = 0; column + 1 < column_count; column++)
+        printf("%-*s  ", widths[column], cells[column]);
+    printf("%s\n", cells[column_count - 1]);
+}
+
+/* Prints headings and rows with the columns aligned (see cli.h). */
+void cli_print_table(int indent, size_t column_count,
+                     const char *const *headings, const char *const *cells,
+                     size_t row_count)
+{
+    int *widths = calloc(column_count, sizeof *widths);
+    if (widths == NULL)
+        return;
+    for (size_t column = 0; column < column_count; column++)
+        widths[column] = (int)strlen(headings[column]);
+    for (size_t row = 0; row < row_count; row++) {
+        for (size_t column = 0; column < column_count; column++) {
+            int width = (int)strlen(cells[row * column_count + column]);
+            if (width > widths[column])
+                widths[column] = width;
+        }
+    }
+    s_print_table_line(indent, column_count, headings, widths);
+    for (size_t row = 0; row < row_count; row++)
+        s_print_table_line(indent, column_count, cells + row * column_count,
+                           widths);
+    free(widths);
 }
