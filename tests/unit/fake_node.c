@@ -323,22 +323,28 @@ static void s_fake_node(zsock_t *pipe, void *args)
     zsock_destroy(&status_router);
 }
 
+/* Rows of the table of invalid replies to SEND. */
 size_t fake_node_garbage_reply_count(void)
 {
     return GARBAGE_REPLY_COUNT;
 }
 
+/* Rows of the table of invalid answers to EVENTS. */
 size_t fake_node_garbage_events_count(void)
 {
     return GARBAGE_EVENTS_COUNT;
 }
 
+/* Starts the fake node's actor and writes its endpoints. Returns the
+ * actor (the caller's, zactor_destroy), or NULL. */
 zactor_t *fake_node_start(char *client_endpoint, char *status_endpoint,
                           size_t size)
 {
     int client_port, status_port;
     zactor_t *node = zactor_new(s_fake_node, NULL);
-    if (node == NULL || zsock_recv(node, "ii", &client_port, &status_port) != 0)
+    if (node != NULL && zsock_recv(node, "ii", &client_port, &status_port) != 0)
+        zactor_destroy(&node);
+    if (node == NULL)
         return NULL;
     snprintf(client_endpoint, size, "tcp://127.0.0.1:%d", client_port);
     snprintf(status_endpoint, size, "tcp://127.0.0.1:%d", status_port);
