@@ -13,10 +13,14 @@
  * Every socket has linger 0: destroying a client never waits for unsent
  * requests to a node that is gone.
  *
+ * Topic reads (client_events.c) share the DEALER: a reply a read receives
+ * for another request is held, and shoal_client_receive hands the held
+ * replies out first, so the caller sees every reply once and in order.
+ *
  * Errors: argument checks set errno to EINVAL; a full send queue leaves
  * ZeroMQ's EAGAIN; a receive timeout sets EAGAIN and an interruption EINTR.
  */
-#include "shoal/client.h"
+#include "runtime/client_internal.h"
 #include "shoal/plugin.h"
 
 #include <czmq.h>
@@ -29,11 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct shoal_client {
-    zsock_t *dealer;       /* connected to the node's client port */
-    uint64_t next_call_id; /* numbers the request ids shoal_client_call uses */
-};
-
 /* Longest decimal rendering of a uint64_t ("18446744073709551615"). */
 #define S_UINT64_DIGITS_MAX 20
 
@@ -42,7 +41,7 @@ struct shoal_client {
  */
 
 /* True when name is 1..max_size bytes of [A-Za-z0-9_-] (types, commands). */
-static bool s_is_token(const char *name, size_t max_size)
+bool shoal__client_is_token(const char *name, size_t max_size)
 {
     if (name == NULL)
         return false;
@@ -80,7 +79,7 @@ static bool s_is_optional_text(const char *text, size_t max_size)
  */
 
 /* True when frame holds exactly the bytes of text. */
-static bool s_frame_is(zframe_t *frame, const char *text)
+bool shoal__client_frame_is(zframe_t *frame, const char *text)
 {
     size_t size = strlen(text);
     return zframe_size(frame) == size &&
@@ -89,7 +88,7 @@ static bool s_frame_is(zframe_t *frame, const char *text)
 
 /* Reads an unsigned decimal number ("0", "42"; no sign, no leading zero,
  * no overflow) from frame. Returns 0, or -1 when the frame is not one. */
-static int s_frame_to_uint64(zframe_t *frame, uint64_t *value)
+int shoal__client_frame_to_uint64(zframe_t *frame, uint64_t *value)
 {
     const char *digits = (const char *)zframe_data(frame);
     size_t size = zframe_size(frame);
@@ -112,7 +111,7 @@ static int s_frame_to_uint64(zframe_t *frame, uint64_t *value)
 
 /* Copies a frame into a new NUL-terminated string (the caller's, free()).
  * Returns NULL when memory runs out. */
-static char *s_frame_to_string(zframe_t *frame, size_t *size)
+char *shoal__client_frame_to_string(zframe_t *frame, size_t *size)
 {
     size_t frame_size = zframe_size(frame);
     char *text = malloc(frame_size + 1);
@@ -129,7 +128,7 @@ static char *s_frame_to_string(zframe_t *frame, size_t *size)
 /* True when an error code is a lowercase word such as "busy" or
  * "unknown_type". Codes the client does not know yet are accepted, so a
  * newer node's code still reaches the caller. */
-static bool s_frame_is_error_code(zframe_t *frame)
+bool shoal__client_frame_is_error_code(zframe_t *frame)
 {
     const char *code = (const char *)zframe_data(frame);
     size_t size = zframe_size(frame);
@@ -148,8 +147,8 @@ static int s_parse_sequence(zframe_t *first_frame, zframe_t *count_frame,
                             shoal_reply_t *reply)
 {
     uint64_t first_seq, event_count;
-    if (s_frame_to_uint64(first_frame, &first_seq) != 0 ||
-        s_frame_to_uint64(count_frame, &event_count) != 0)
+    if (shoal__client_frame_to_uint64(first_frame, &first_seq) != 0 ||
+        shoal__client_frame_to_uint64(count_frame, &event_count) != 0)
         return -1;
     if ((first_seq == 0) != (event_count == 0))
         return -1;
@@ -175,7 +174,7 @@ static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
     zframe_t *frame4 = zmsg_next(msg);
     zframe_t *frame5 = zmsg_next(msg);
 
-    if (!s_frame_is(version, SHOAL_PROTOCOL_VERSION))
+    if (!shoal__client_frame_is(version, SHOAL_PROTOCOL_VERSION))
         return -1;
     /* Our request ids are C strings: an echo with a NUL is not ours. */
     size_t id_size = zframe_size(request_id);
@@ -186,21 +185,23 @@ static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
     reply->request_id[id_size] = '\0';
 
     zframe_t *body = NULL;
-    if (s_frame_is(status, "ACCEPTED") || s_frame_is(status, "REJECTED")) {
+    if (shoal__client_frame_is(status, "ACCEPTED") ||
+        shoal__client_frame_is(status, "REJECTED")) {
         if (frame_count != 6 || s_parse_sequence(frame3, frame4, reply) != 0)
             return -1;
-        reply->status = s_frame_is(status, "ACCEPTED") ? SHOAL_REPLY_ACCEPTED
-                                                       : SHOAL_REPLY_REJECTED;
+        reply->status = shoal__client_frame_is(status, "ACCEPTED")
+                            ? SHOAL_REPLY_ACCEPTED
+                            : SHOAL_REPLY_REJECTED;
         body = frame5;
-    } else if (s_frame_is(status, "ERROR")) {
-        if (frame_count != 5 || !s_frame_is_error_code(frame3))
+    } else if (shoal__client_frame_is(status, "ERROR")) {
+        if (frame_count != 5 || !shoal__client_frame_is_error_code(frame3))
             return -1;
         reply->status = SHOAL_REPLY_ERROR;
-        reply->error_code = s_frame_to_string(frame3, NULL);
+        reply->error_code = shoal__client_frame_to_string(frame3, NULL);
         if (reply->error_code == NULL)
             return -1;
         body = frame4;
-    } else if (s_frame_is(status, "PONG")) {
+    } else if (shoal__client_frame_is(status, "PONG")) {
         if (frame_count != 3)
             return -1;
         reply->status = SHOAL_REPLY_PONG;
@@ -208,7 +209,7 @@ static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
         return -1;
 
     if (body != NULL)
-        reply->body = s_frame_to_string(body, &reply->body_size);
+        reply->body = shoal__client_frame_to_string(body, &reply->body_size);
     else
         reply->body = calloc(1, 1);
     return reply->body != NULL ? 0 : -1;
@@ -252,7 +253,7 @@ static zsock_t *s_dealer_new(const char *endpoint)
  * ZeroMQ left it, EAGAIN when the queue is full). ZeroMQ checks the
  * queue's limit on the first frame only, so a message goes out whole or
  * not at all. */
-static int s_send_message(zsock_t *sock, zmsg_t **msg_p)
+int shoal__client_send_message(zsock_t *sock, zmsg_t **msg_p)
 {
     if (*msg_p == NULL) {
         errno = ENOMEM;
@@ -268,14 +269,14 @@ static int s_send_message(zsock_t *sock, zmsg_t **msg_p)
 
 /* Receives one message within timeout_ms (negative: wait forever).
  * Returns NULL on timeout (errno EAGAIN) or interruption (EINTR). */
-static zmsg_t *s_receive_message(zsock_t *sock, int timeout_ms)
+zmsg_t *shoal__client_receive_message(zsock_t *sock, int timeout_ms)
 {
     zsock_set_rcvtimeo(sock, timeout_ms < 0 ? -1 : timeout_ms);
     return zmsg_recv(sock);
 }
 
 /* Starts a request message: version, request id and verb. */
-static zmsg_t *s_request_new(const char *request_id, const char *verb)
+zmsg_t *shoal__client_request_new(const char *request_id, const char *verb)
 {
     zmsg_t *msg = zmsg_new();
     if (msg == NULL)
@@ -300,8 +301,10 @@ shoal_client_t *shoal_client_new(const char *endpoint)
     if (self == NULL)
         return NULL;
     self->dealer = s_dealer_new(endpoint);
-    if (self->dealer == NULL) {
-        int saved_errno = errno;
+    self->held = self->dealer != NULL ? zlist_new() : NULL;
+    if (self->held == NULL) {
+        int saved_errno = self->dealer != NULL ? ENOMEM : errno;
+        zsock_destroy(&self->dealer);
         free(self);
         errno = saved_errno;
         return NULL;
@@ -310,7 +313,7 @@ shoal_client_t *shoal_client_new(const char *endpoint)
 }
 
 /* Closes the client's socket without waiting for unsent requests, frees
- * it and sets *self_p to NULL. NULL-safe. */
+ * it with the replies it held and sets *self_p to NULL. NULL-safe. */
 void shoal_client_destroy(shoal_client_t **self_p)
 {
     assert(self_p);
@@ -318,6 +321,10 @@ void shoal_client_destroy(shoal_client_t **self_p)
     if (self == NULL)
         return;
     zsock_destroy(&self->dealer);
+    zmsg_t *held;
+    while ((held = zlist_pop(self->held)) != NULL)
+        zmsg_destroy(&held);
+    zlist_destroy(&self->held);
     free(self);
     *self_p = NULL;
 }
@@ -336,21 +343,22 @@ int shoal_client_send(shoal_client_t *self, const char *request_id,
 {
     assert(self);
     if (!s_is_optional_text(request_id, SHOAL_REQUEST_ID_MAX) ||
-        !s_is_token(type, SHOAL_TYPE_NAME_MAX) || !s_is_entity_id(entity_id) ||
-        !s_is_token(command, SHOAL_COMMAND_NAME_MAX) ||
+        !shoal__client_is_token(type, SHOAL_TYPE_NAME_MAX) ||
+        !s_is_entity_id(entity_id) ||
+        !shoal__client_is_token(command, SHOAL_COMMAND_NAME_MAX) ||
         (payload == NULL && payload_size > 0) ||
         !s_is_optional_text(command_id, SHOAL_COMMAND_ID_MAX)) {
         errno = EINVAL;
         return -1;
     }
-    zmsg_t *msg = s_request_new(request_id, "SEND");
+    zmsg_t *msg = shoal__client_request_new(request_id, "SEND");
     if (msg == NULL || zmsg_addstr(msg, type) != 0 ||
         zmsg_addstr(msg, entity_id) != 0 || zmsg_addstr(msg, command) != 0 ||
         zmsg_addmem(msg, payload, payload_size) != 0 ||
         (command_id != NULL && *command_id != '\0' &&
          zmsg_addstr(msg, command_id) != 0))
         zmsg_destroy(&msg);
-    return s_send_message(self->dealer, &msg);
+    return shoal__client_send_message(self->dealer, &msg);
 }
 
 /* Queues one PING request, answered PONG. request_id may be NULL or "".
@@ -362,23 +370,64 @@ int shoal_client_ping(shoal_client_t *self, const char *request_id)
         errno = EINVAL;
         return -1;
     }
-    zmsg_t *msg = s_request_new(request_id, "PING");
-    return s_send_message(self->dealer, &msg);
+    zmsg_t *msg = shoal__client_request_new(request_id, "PING");
+    return shoal__client_send_message(self->dealer, &msg);
+}
+
+/* True when msg answers a topic read: its request id frame is
+ * SHOAL__CLIENT_READ_PREFIX followed by digits. */
+bool shoal__client_answers_a_read(zmsg_t *msg)
+{
+    zframe_t *version = zmsg_first(msg);
+    zframe_t *request_id = zmsg_next(msg);
+    if (version == NULL || request_id == NULL ||
+        !shoal__client_frame_is(version, SHOAL_PROTOCOL_VERSION))
+        return false;
+    const char *id = (const char *)zframe_data(request_id);
+    size_t size = zframe_size(request_id);
+    size_t prefix = strlen(SHOAL__CLIENT_READ_PREFIX);
+    if (size <= prefix || memcmp(id, SHOAL__CLIENT_READ_PREFIX, prefix) != 0)
+        return false;
+    for (size_t index = prefix; index < size; index++) {
+        if (id[index] < '0' || id[index] > '9')
+            return false;
+    }
+    return true;
+}
+
+/* Returns the next reply for shoal_client_receive: a held one, else one
+ * from the socket within timeout_ms; late answers to topic reads (which
+ * gave up on them) are dropped. Returns NULL as
+ * shoal__client_receive_message. */
+static zmsg_t *s_next_reply_message(shoal_client_t *self, int timeout_ms)
+{
+    zmsg_t *msg = zlist_pop(self->held);
+    if (msg != NULL)
+        return msg;
+    int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono() + timeout_ms;
+    while (true) {
+        msg = shoal__client_receive_message(self->dealer,
+                                            shoal__client_time_left(deadline));
+        if (msg == NULL || !shoal__client_answers_a_read(msg))
+            return msg;
+        zmsg_destroy(&msg);
+    }
 }
 
 /* Waits up to timeout_ms (negative: forever) for the next reply, whatever
- * request it answers, and fills *reply. *reply is overwritten, not
- * cleared: clear a previous reply first. Returns 0 (the caller clears the
- * reply later); -1 on timeout (errno EAGAIN) or interruption (EINTR); -2
- * when the node sent something that is not a valid reply (the message is
- * consumed). On -1 and -2 *reply is zeroed and holds nothing to free. */
+ * request it answers, and fills *reply. Replies a topic read held come
+ * first. *reply is overwritten, not cleared: clear a previous reply first.
+ * Returns 0 (the caller clears the reply later); -1 on timeout (errno
+ * EAGAIN) or interruption (EINTR); -2 when the node sent something that
+ * is not a valid reply (the message is consumed). On -1 and -2 *reply is
+ * zeroed and holds nothing to free. */
 int shoal_client_receive(shoal_client_t *self, shoal_reply_t *reply,
                          int timeout_ms)
 {
     assert(self);
     assert(reply);
     memset(reply, 0, sizeof *reply);
-    zmsg_t *msg = s_receive_message(self->dealer, timeout_ms);
+    zmsg_t *msg = s_next_reply_message(self, timeout_ms);
     if (msg == NULL)
         return -1;
     int rc = s_parse_reply(msg, reply);
@@ -392,7 +441,7 @@ int shoal_client_receive(shoal_client_t *self, shoal_reply_t *reply,
 
 /* Milliseconds left until deadline (a zclock_mono time), never negative;
  * -1 (forever) when there is no deadline. */
-static int s_time_left(int64_t deadline)
+int shoal__client_time_left(int64_t deadline)
 {
     if (deadline < 0)
         return -1;
@@ -426,7 +475,8 @@ int shoal_client_call(shoal_client_t *self, const char *type,
 
     int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono() + timeout_ms;
     while (true) {
-        int rc = shoal_client_receive(self, reply, s_time_left(deadline));
+        int rc = shoal_client_receive(self, reply,
+                                      shoal__client_time_left(deadline));
         if (rc == -1)
             return -1;
         if (rc == 0 && strcmp(reply->request_id, request_id) != 0) {
@@ -464,13 +514,13 @@ static int s_parse_status_answer(zmsg_t *msg, char **answer)
     if (zframe_size(delimiter) != 0)
         return -1;
     int result;
-    if (s_frame_is(status, "OK"))
+    if (shoal__client_frame_is(status, "OK"))
         result = 0;
-    else if (s_frame_is(status, "ERROR"))
+    else if (shoal__client_frame_is(status, "ERROR"))
         result = 1;
     else
         return -1;
-    *answer = s_frame_to_string(text, NULL);
+    *answer = shoal__client_frame_to_string(text, NULL);
     return *answer != NULL ? result : -1;
 }
 
@@ -483,9 +533,9 @@ static int s_status_exchange(zsock_t *dealer, const char *request,
     if (msg != NULL &&
         (zmsg_addmem(msg, NULL, 0) != 0 || zmsg_addstr(msg, request) != 0))
         zmsg_destroy(&msg);
-    if (s_send_message(dealer, &msg) != 0)
+    if (shoal__client_send_message(dealer, &msg) != 0)
         return -1;
-    msg = s_receive_message(dealer, timeout_ms);
+    msg = shoal__client_receive_message(dealer, timeout_ms);
     if (msg == NULL)
         return -1;
     int rc = s_parse_status_answer(msg, answer);

@@ -35,7 +35,7 @@ typedef enum {
 
 /* Most events one EVENTS reply carries, and how many it carries when the
  * request does not say. */
-#define SHOAL_EVENTS_MAX 1000
+#define SHOAL_EVENTS_MAX SHOAL_EVENTS_READ_MAX
 #define SHOAL_EVENTS_DEFAULT 100
 
 /* Most frames a reply has, envelope included (EVENTS replies excepted). */

@@ -36,6 +36,9 @@ typedef struct {
     int timeout_ms;              /* -t */
     bool json;                   /* --json */
     const char *command_id;      /* --id, or NULL */
+    const char *from;            /* --from CURSOR, or NULL */
+    bool follow;                 /* --follow */
+    unsigned max_events;         /* --max N; 0: no limit */
     char **args;                 /* arguments after the command name */
     int arg_count;
 } cli_options_t;
@@ -49,6 +52,7 @@ struct cli_command {
     const char *description; /* the body of `shoal NAME --help` */
     int min_args, max_args;
     bool takes_json, takes_id;
+    bool takes_topic_options; /* --from, --follow, --max */
     /* Runs the command; returns the exit status. */
     int (*run)(const cli_command_t *command, const cli_options_t *options);
 };
@@ -71,20 +75,50 @@ int cli_entity_parse(const cli_command_t *command, const char *argument,
                      cli_entity_t *entity);
 int cli_check_command_name(const cli_command_t *command, const char *name);
 int cli_check_command_id(const cli_command_t *command, const char *command_id);
+int cli_check_topic_name(const cli_command_t *command, const char *name);
+int cli_check_policy_name(const cli_command_t *command, const char *name);
 
-/* cli_output.c: rendering of replies and answers on stdout. */
+/* cli_output.c: rendering of replies and answers on stdout. JSON values
+ * are jansson's json_t. */
+struct json_t;
 int cli_print_reply(const shoal_reply_t *reply, bool json);
 void cli_print_answer(const char *answer, bool json);
 void cli_print_text(const char *text);
+struct json_t *cli_json_string_of_bytes(const char *data, size_t size);
+void cli_print_json_line(struct json_t *value);
+
+/* cli_output.c: prints a table for people: a line of headings, then
+ * row_count rows of column_count cells (cells[row * column_count +
+ * column]), each line indented by indent, the columns aligned. */
+void cli_print_table(int indent, size_t column_count,
+                     const char *const *headings, const char *const *cells,
+                     size_t row_count);
+
+/* cli_output.c: a time in ms since the Unix epoch as ISO 8601 UTC with
+ * milliseconds ("2027-01-15T08:00:00.000Z"), written into text. */
+#define CLI_TIME_TEXT_SIZE 32
+void cli_format_time(int64_t ms, char text[CLI_TIME_TEXT_SIZE]);
 
 /* cli_status_view.c: the human rendering of the status JSON. */
 int cli_print_status_view(const char *status_json);
 
-/* The commands, one file each (cli_send.c, cli_ping.c, cli_status.c). */
+/* cli_status.c: asks the status socket one request. Returns CLI_EXIT_OK
+ * with *answer set (the caller's, free()), or the exit status after
+ * saying what went wrong on stderr (*answer NULL). */
+int cli_status_ask(const cli_command_t *command, const cli_options_t *options,
+                   const char *request, char **answer);
+
+/* The commands, one file each (cli_send.c, cli_ping.c, cli_status.c,
+ * cli_events.c, cli_dead_letters.c, cli_clock.c). */
 int cli_send_run(const cli_command_t *command, const cli_options_t *options);
 int cli_ping_run(const cli_command_t *command, const cli_options_t *options);
 int cli_get_run(const cli_command_t *command, const cli_options_t *options);
 int cli_status_run(const cli_command_t *command, const cli_options_t *options);
 int cli_metrics_run(const cli_command_t *command, const cli_options_t *options);
+int cli_events_run(const cli_command_t *command, const cli_options_t *options);
+int cli_dead_letters_run(const cli_command_t *command,
+                         const cli_options_t *options);
+int cli_retry_run(const cli_command_t *command, const cli_options_t *options);
+int cli_clock_run(const cli_command_t *command, const cli_options_t *options);
 
 #endif

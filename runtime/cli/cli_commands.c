@@ -63,6 +63,83 @@ static const cli_command_t s_commands[] = {
          "Asks the status socket for the node's metrics and prints them in\n"
          "the Prometheus text format.\n",
      .run = cli_metrics_run},
+    {.name = "events",
+     .arguments = "TOPIC [--from CURSOR] [--follow] [--max N] [--json]",
+     .summary = "print the events of a public topic, and where to resume",
+     .description =
+         "Prints the events policies published on TOPIC after CURSOR (by\n"
+         "default from the start of the topic), one per line:\n"
+         "\n"
+         "  24:1  poke/a  hello\n"
+         "\n"
+         "(position, source entity, payload), then the cursor after them on\n"
+         "stderr:\n"
+         "\n"
+         "  next cursor: 24:1\n"
+         "\n"
+         "Give that cursor to --from to read on from there, missing\n"
+         "nothing. Events of one entity come in order.\n"
+         "\n"
+         "  --from CURSOR  start after CURSOR (SHARD:SEQ[,SHARD:SEQ...])\n"
+         "  --follow       once caught up, ask again every 200 ms until\n"
+         "                 interrupted (SIGINT or SIGTERM, exit status 0)\n"
+         "  --max N        stop after N events\n"
+         "  --json         print one JSON object per event:\n"
+         "                 {\"position\":\"24:1\",\"entity\":\"poke/a\",\n"
+         "                  \"written_ms\":...,\"payload\":\"hello\",\n"
+         "                  \"cursor\":\"24:1\"}\n"
+         "                 where cursor resumes right after that event and\n"
+         "                 payload is the payload as a string (bytes that\n"
+         "                 are not UTF-8 become U+FFFD); then a last line\n"
+         "                 {\"cursor\":...} instead of the line on stderr\n",
+     .min_args = 1,
+     .max_args = 1,
+     .takes_json = true,
+     .takes_topic_options = true,
+     .run = cli_events_run},
+    {.name = "dead-letters",
+     .arguments = "[POLICY] [--json]",
+     .summary = "list the events policies gave up on",
+     .description =
+         "Lists the dead letters of every policy, or of POLICY: the events\n"
+         "a policy failed to handle policy_max_attempts times, with the\n"
+         "last error. `shoal retry ID` handles one again. --json prints the\n"
+         "node's JSON as it came: {\"dead_letters\":[{\"id\":...,\n"
+         "\"policy\":...,\"entity\":...,\"seq\":...,\"attempts\":...,\n"
+         "\"error\":...,\"parked_ms\":...},...]}.\n",
+     .min_args = 0,
+     .max_args = 1,
+     .takes_json = true,
+     .run = cli_dead_letters_run},
+    {.name = "retry",
+     .arguments = "ID [--json]",
+     .summary = "have a policy handle a dead letter again",
+     .description =
+         "Has the policy of dead letter ID handle its event again and waits\n"
+         "for the outcome. Exit status 0 when it was handled (the letter is\n"
+         "gone); 1, with the reason, when it failed again (the letter\n"
+         "stays), when there is no such letter, or it is being retried.\n",
+     .min_args = 1,
+     .max_args = 1,
+     .takes_json = true,
+     .run = cli_retry_run},
+    {.name = "clock",
+     .arguments = "[set MS] [--json]",
+     .summary = "print the node's clock, or move a manual clock",
+     .description =
+         "Prints the node's clock, the time its handlers, policies and\n"
+         "timers see:\n"
+         "\n"
+         "  2027-01-15T08:00:00.000Z  1800000000000 ms  manual\n"
+         "\n"
+         "`clock set MS` moves the clock of a node started with\n"
+         "--manual-clock-ms to MS (ms since the Unix epoch); timers due by\n"
+         "then fire. The node refuses to set a system clock or to move a\n"
+         "clock backwards (exit status 1).\n",
+     .min_args = 0,
+     .max_args = 2,
+     .takes_json = true,
+     .run = cli_clock_run},
     {.name = "ping",
      .arguments = "",
      .summary = "check that the node answers on its client port",
@@ -87,10 +164,11 @@ static const char s_exit_statuses[] =
     "exit status:\n"
     "  0  the command was accepted, or the request succeeded\n"
     "  1  the command was rejected, or the status socket answered ERROR\n"
+    "     (a retried dead letter failed again, a clock it will not set)\n"
     "  2  usage error\n"
     "  3  the node is unreachable or did not answer in time\n"
-    "  4  the node answered ERROR to a command (busy, malformed, ...), or\n"
-    "     sent something that is not a valid reply\n";
+    "  4  the node answered ERROR to a command or a topic read (busy,\n"
+    "     malformed, ...), or sent something that is not a valid reply\n";
 
 /* Returns the command called name, or NULL. */
 const cli_command_t *cli_command_find(const char *name)
@@ -119,7 +197,7 @@ void cli_print_help(FILE *out)
     fprintf(out, "\nTalks to a shoal node over its client port and status "
                  "socket.\n\ncommands:\n");
     for (size_t index = 0; index < S_COMMAND_COUNT; index++)
-        fprintf(out, "  %-9s %s\n", s_commands[index].name,
+        fprintf(out, "  %-13s %s\n", s_commands[index].name,
                 s_commands[index].summary);
     fprintf(out, "\n");
     fprintf(out, s_global_options, CLI_DEFAULT_TIMEOUT_MS);

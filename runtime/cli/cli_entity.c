@@ -86,3 +86,19 @@ int cli_check_command_id(const cli_command_t *command, const char *command_id)
                                SHOAL_COMMAND_ID_MAX);
     return 0;
 }
+
+/* Checks a topic name: 1..SHOAL_TOPIC_NAME_MAX bytes of [A-Za-z0-9_-].
+ * Returns 0 or CLI_EXIT_USAGE. */
+int cli_check_topic_name(const cli_command_t *command, const char *name)
+{
+    return s_check_token(command, "topic", name, strlen(name),
+                         SHOAL_TOPIC_NAME_MAX);
+}
+
+/* Checks a policy name: 1..SHOAL_POLICY_NAME_MAX bytes of [A-Za-z0-9_-].
+ * Returns 0 or CLI_EXIT_USAGE. */
+int cli_check_policy_name(const cli_command_t *command, const char *name)
+{
+    return s_check_token(command, "policy", name, strlen(name),
+                         SHOAL_POLICY_NAME_MAX);
+}

@@ -18,7 +18,16 @@
 #include <string.h>
 
 /* Values getopt_long returns for the options without a short form. */
-enum { S_OPTION_JSON = 256, S_OPTION_ID };
+enum {
+    S_OPTION_JSON = 256,
+    S_OPTION_ID,
+    S_OPTION_FROM,
+    S_OPTION_FOLLOW,
+    S_OPTION_MAX,
+};
+
+/* Most events --max may ask for. */
+#define S_MAX_EVENTS_LIMIT 1000000000L
 
 static const struct option s_long_options[] = {
     {"endpoint", required_argument, NULL, 'e'},
@@ -27,6 +36,9 @@ static const struct option s_long_options[] = {
     {"help", no_argument, NULL, 'h'},
     {"json", no_argument, NULL, S_OPTION_JSON},
     {"id", required_argument, NULL, S_OPTION_ID},
+    {"from", required_argument, NULL, S_OPTION_FROM},
+    {"follow", no_argument, NULL, S_OPTION_FOLLOW},
+    {"max", required_argument, NULL, S_OPTION_MAX},
     {NULL, 0, NULL, 0},
 };
 
@@ -43,16 +55,16 @@ typedef struct {
     char error[160]; /* the first problem found, or "" */
 } s_command_line_t;
 
-/* Reads a timeout: a positive number of milliseconds. */
-static int s_parse_timeout(const char *text, int *timeout_ms)
+/* Reads a number from 1 to limit. */
+static int s_parse_positive(const char *text, long limit, long *number)
 {
     char *end = NULL;
     errno = 0;
     long value = strtol(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || value <= 0 ||
-        value > INT_MAX)
+        value > limit)
         return -1;
-    *timeout_ms = (int)value;
+    *number = value;
     return 0;
 }
 
@@ -71,6 +83,7 @@ s_set_error(s_command_line_t *line, const char *format, ...)
 /* Handles one option getopt_long returned. */
 static void s_take_option(s_command_line_t *line, int option, char **argv)
 {
+    long number;
     switch (option) {
     case 1:
         line->words[line->word_count++] = optarg;
@@ -82,10 +95,12 @@ static void s_take_option(s_command_line_t *line, int option, char **argv)
         line->options.status_endpoint = optarg;
         break;
     case 't':
-        if (s_parse_timeout(optarg, &line->options.timeout_ms) != 0)
+        if (s_parse_positive(optarg, INT_MAX, &number) != 0)
             s_set_error(line,
                         "invalid timeout '%s' (milliseconds, more than 0)",
                         optarg);
+        else
+            line->options.timeout_ms = (int)number;
         break;
     case 'h':
         line->help = true;
@@ -95,6 +110,19 @@ static void s_take_option(s_command_line_t *line, int option, char **argv)
         break;
     case S_OPTION_ID:
         line->options.command_id = optarg;
+        break;
+    case S_OPTION_FROM:
+        line->options.from = optarg;
+        break;
+    case S_OPTION_FOLLOW:
+        line->options.follow = true;
+        break;
+    case S_OPTION_MAX:
+        if (s_parse_positive(optarg, S_MAX_EVENTS_LIMIT, &number) != 0)
+            s_set_error(line, "invalid --max '%s' (1 to %ld events)", optarg,
+                        S_MAX_EVENTS_LIMIT);
+        else
+            line->options.max_events = (unsigned)number;
         break;
     case ':':
         s_set_error(line, "option '%s' needs an argument", argv[optind - 1]);
@@ -150,6 +178,13 @@ static int s_check_command_line(const cli_command_t *command,
                                command->name);
     if (options->command_id != NULL && !command->takes_id)
         return cli_usage_error(command, "--id does not apply to %s",
+                               command->name);
+    const char *topic_option = options->from != NULL ? "--from"
+                               : options->follow     ? "--follow"
+                               : options->max_events ? "--max"
+                                                     : NULL;
+    if (topic_option != NULL && !command->takes_topic_options)
+        return cli_usage_error(command, "%s does not apply to %s", topic_option,
                                command->name);
     if (options->arg_count < command->min_args) {
         char name[32];

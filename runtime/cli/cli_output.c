@@ -5,6 +5,8 @@
  * Payloads are opaque bytes. In JSON output a payload that parses as JSON
  * is embedded as such; any other payload becomes a JSON string, with
  * bytes that are not UTF-8 replaced by U+FFFD.
+ *
+ * Also the small renderings the commands share: times and tables.
  */
 #include "runtime/cli/cli.h"
 
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------------
  * JSON values
@@ -48,9 +51,10 @@ static size_t s_utf8_sequence_size(const unsigned char *text, size_t size)
     return length;
 }
 
-/* A JSON string of bytes that may not be UTF-8: each byte that does not
- * start a valid sequence becomes U+FFFD. */
-static json_t *s_json_string_of_bytes(const char *data, size_t size)
+/* Returns a JSON string of bytes that may not be UTF-8: each byte that
+ * does not start a valid sequence becomes U+FFFD. The value is the
+ * caller's (json_decref), or NULL when memory runs out. */
+json_t *cli_json_string_of_bytes(const char *data, size_t size)
 {
     json_t *string = json_stringn(data, size);
     if (string != NULL)
@@ -81,7 +85,7 @@ static json_t *s_json_string_of_bytes(const char *data, size_t size)
 static json_t *s_json_of_payload(const char *data, size_t size)
 {
     json_t *value = json_loadb(data, size, JSON_DECODE_ANY, NULL);
-    return value != NULL ? value : s_json_string_of_bytes(data, size);
+    return value != NULL ? value : cli_json_string_of_bytes(data, size);
 }
 
 /* A sequence number as JSON: an integer, or a string past JSON's range. */
@@ -107,6 +111,28 @@ static void s_print_json(json_t *value, size_t flags)
     json_decref(value);
 }
 
+/* Prints value as compact JSON on one line of stdout and releases it. A
+ * NULL value (out of memory) is reported on stderr. */
+void cli_print_json_line(json_t *value)
+{
+    s_print_json(value, JSON_COMPACT);
+}
+
+/* Writes ms (since the Unix epoch) as ISO 8601 UTC with milliseconds, or
+ * as the bare number when the system cannot render it. */
+void cli_format_time(int64_t ms, char text[CLI_TIME_TEXT_SIZE])
+{
+    time_t seconds = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int millis = (int)(ms - (int64_t)seconds * 1000);
+    struct tm utc;
+    char date[24];
+    if (gmtime_r(&seconds, &utc) == NULL ||
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc) == 0)
+        snprintf(text, CLI_TIME_TEXT_SIZE, "%" PRId64 " ms", ms);
+    else
+        snprintf(text, CLI_TIME_TEXT_SIZE, "%s.%03dZ", date, millis);
+}
+
 /* ---------------------------------------------------------------------
  * Replies
  */
@@ -128,7 +154,7 @@ static json_t *s_json_of_reply(const shoal_reply_t *reply)
         json_object_set_new(
             object, accepted ? "reply" : "reason",
             accepted ? s_json_of_payload(reply->body, reply->body_size)
-                     : s_json_string_of_bytes(reply->body, reply->body_size));
+                     : cli_json_string_of_bytes(reply->body, reply->body_size));
         break;
     }
     case SHOAL_REPLY_ERROR:
@@ -136,7 +162,7 @@ static json_t *s_json_of_reply(const shoal_reply_t *reply)
         json_object_set_new(object, "code", json_string(reply->error_code));
         json_object_set_new(
             object, "message",
-            s_json_string_of_bytes(reply->body, reply->body_size));
+            cli_json_string_of_bytes(reply->body, reply->body_size));
         break;
     case SHOAL_REPLY_PONG:
         json_object_set_new(object, "status", json_string("pong"));
@@ -229,7 +255,7 @@ void cli_print_answer(const char *answer, bool json)
     json_t *value = json_loadb(answer, size, JSON_DECODE_ANY, NULL);
     if (json)
         s_print_json(value != NULL ? value
-                                   : s_json_string_of_bytes(answer, size),
+                                   : cli_json_string_of_bytes(answer, size),
                      JSON_COMPACT);
     else if (json_is_object(value) || json_is_array(value))
         s_print_json(value, JSON_INDENT(2));
@@ -246,4 +272,43 @@ void cli_print_text(const char *text)
     fputs(text, stdout);
     if (size == 0 || text[size - 1] != '\n')
         putchar('\n');
+}
+
+/* ---------------------------------------------------------------------
+ * Tables
+ */
+
+/* Prints one line of a table: the cells padded to their column's width,
+ * the last one unpadded. */
+static void s_print_table_line(int indent, size_t column_count,
+                               const char *const *cells, const int *widths)
+{
+    printf("%*s", indent, "");
+    for (size_t column = 0; column + 1 < column_count; column++)
+        printf("%-*s  ", widths[column], cells[column]);
+    printf("%s\n", cells[column_count - 1]);
+}
+
+/* Prints headings and rows with the columns aligned (see cli.h). */
+void cli_print_table(int indent, size_t column_count,
+                     const char *const *headings, const char *const *cells,
+                     size_t row_count)
+{
+    int *widths = calloc(column_count, sizeof *widths);
+    if (widths == NULL)
+        return;
+    for (size_t column = 0; column < column_count; column++)
+        widths[column] = (int)strlen(headings[column]);
+    for (size_t row = 0; row < row_count; row++) {
+        for (size_t column = 0; column < column_count; column++) {
+            int width = (int)strlen(cells[row * column_count + column]);
+            if (width > widths[column])
+                widths[column] = width;
+        }
+    }
+    s_print_table_line(indent, column_count, headings, widths);
+    for (size_t row = 0; row < row_count; row++)
+        s_print_table_line(indent, column_count, cells + row * column_count,
+                           widths);
+    free(widths);
 }

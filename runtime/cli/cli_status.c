@@ -10,9 +10,11 @@
 
 /* Asks the status socket request. Returns CLI_EXIT_OK with *answer set
  * (the caller's, free()), or the exit status after saying what went
- * wrong. */
-static int s_ask(const cli_command_t *command, const cli_options_t *options,
-                 const char *request, char **answer)
+ * wrong: CLI_EXIT_REJECTED when the node answered ERROR (the reason is
+ * printed), CLI_EXIT_NODE_ERROR for an invalid answer, CLI_EXIT_USAGE for
+ * a malformed endpoint, CLI_EXIT_UNREACHABLE for no answer in time. */
+int cli_status_ask(const cli_command_t *command, const cli_options_t *options,
+                   const char *request, char **answer)
 {
     *answer = NULL;
     int rc = shoal_status_request(options->status_endpoint, request,
@@ -50,7 +52,7 @@ int cli_get_run(const cli_command_t *command, const cli_options_t *options)
     char request[sizeof "get " + SHOAL_TYPE_NAME_MAX + 1 + SHOAL_ENTITY_ID_MAX];
     snprintf(request, sizeof request, "get %s %s", entity.type, entity.id);
     char *answer = NULL;
-    rc = s_ask(command, options, request, &answer);
+    rc = cli_status_ask(command, options, request, &answer);
     if (rc == CLI_EXIT_OK)
         cli_print_answer(answer, options->json);
     free(answer);
@@ -61,7 +63,7 @@ int cli_get_run(const cli_command_t *command, const cli_options_t *options)
 int cli_status_run(const cli_command_t *command, const cli_options_t *options)
 {
     char *answer = NULL;
-    int rc = s_ask(command, options, "status", &answer);
+    int rc = cli_status_ask(command, options, "status", &answer);
     if (rc == CLI_EXIT_OK && options->json)
         cli_print_text(answer);
     else if (rc == CLI_EXIT_OK && cli_print_status_view(answer) != 0) {
@@ -79,7 +81,7 @@ int cli_status_run(const cli_command_t *command, const cli_options_t *options)
 int cli_metrics_run(const cli_command_t *command, const cli_options_t *options)
 {
     char *answer = NULL;
-    int rc = s_ask(command, options, "metrics", &answer);
+    int rc = cli_status_ask(command, options, "metrics", &answer);
     if (rc == CLI_EXIT_OK)
         cli_print_text(answer);
     free(answer);

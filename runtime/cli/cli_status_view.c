@@ -9,7 +9,17 @@
  *     journal       0
  *
  * The rendering follows the JSON rather than a fixed list of fields, in the
- * node's order, so fields a newer node adds show up too.
+ * node's order, so fields a newer node adds show up too. A few sections
+ * have a form of their own, when they have the shape this version knows:
+ *
+ *   clock     2027-01-15T08:00:00.000Z  (manual)
+ *   policies
+ *     NAME            SOURCE  STATE    LAG  HANDLED  RETRIES  DEAD LETTERS
+ *     poke-forwarder  poke    backoff  2    10       4        1
+ *       last error: asked to fail
+ *   topics
+ *     NAME   HEAD  SHARDS
+ *     pokes  10    7
  */
 #include "runtime/cli/cli.h"
 
@@ -20,10 +30,25 @@
 /* Keys wider than this do not widen their column. */
 #define S_KEY_COLUMN_MAX 24
 
+/* A top-level section with a rendering of its own. */
+typedef struct {
+    const char *key;
+    bool is_inline; /* printed on its key's line */
+    /* Prints the value after its key; returns false, having printed
+     * nothing, when the value does not have the shape it knows. */
+    bool (*print)(const char *key, const json_t *value, int width);
+} s_section_t;
+
+/* The section called key at the top level, or NULL. */
+static const s_section_t *s_section(const char *key, int indent);
+
 /* True for values printed on their key's line: anything but a non-empty
- * object. */
-static bool s_is_inline(const json_t *value)
+ * object, unless a section of its own says otherwise. */
+static bool s_is_inline(const char *key, const json_t *value, int indent)
 {
+    const s_section_t *section = s_section(key, indent);
+    if (section != NULL)
+        return section->is_inline;
     return !json_is_object(value) || json_object_size(value) == 0;
 }
 
@@ -77,6 +102,147 @@ static void s_print_inline(const json_t *value)
     }
 }
 
+/* ---------------------------------------------------------------------
+ * Sections of their own
+ */
+
+/* Copies member key of object into cell: an integer, a string, or "-". */
+static void s_cell(const json_t *object, const char *key, char *cell,
+                   size_t size)
+{
+    const json_t *value = json_object_get(object, key);
+    if (json_is_integer(value))
+        snprintf(cell, size, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(value));
+    else if (json_is_string(value))
+        snprintf(cell, size, "%s", json_string_value(value));
+    else
+        snprintf(cell, size, "-");
+}
+
+/* clock: {"now_ms": N, "manual": B} as a time and the kind of clock. */
+static bool s_print_clock(const char *key, const json_t *value, int width)
+{
+    const json_t *now = json_object_get(value, "now_ms");
+    const json_t *manual = json_object_get(value, "manual");
+    if (!json_is_integer(now) || !json_is_boolean(manual))
+        return false;
+    char text[CLI_TIME_TEXT_SIZE];
+    cli_format_time(json_integer_value(now), text);
+    printf("%-*s  %s  (%s)\n", width, key, text,
+           json_is_true(manual) ? "manual" : "system");
+    return true;
+}
+
+/* The columns of the policies' table, and the members they show. */
+#define S_POLICY_COLUMNS 7
+static const char *const s_policy_headings[S_POLICY_COLUMNS] = {
+    "NAME", "SOURCE", "STATE", "LAG", "HANDLED", "RETRIES", "DEAD LETTERS"};
+static const char *const s_policy_keys[S_POLICY_COLUMNS] = {
+    "name",    "source_type", "state",       "lag",
+    "handled", "retries",     "dead_letters"};
+
+/* policies: an array of objects, as a table with one row per policy, and
+ * each policy's last error, when it has one, under the table. */
+static bool s_print_policies(const char *key, const json_t *value, int width)
+{
+    size_t count = json_array_size(value);
+    if (!json_is_array(value))
+        return false;
+    if (count == 0) {
+        printf("%-*s  -\n", width, key);
+        return true;
+    }
+    char(*texts)[S_POLICY_COLUMNS][80] = calloc(count, sizeof *texts);
+    const char **cells = calloc(count * S_POLICY_COLUMNS, sizeof *cells);
+    if (texts == NULL || cells == NULL) {
+        free(texts);
+        free(cells);
+        return false;
+    }
+    for (size_t row = 0; row < count; row++) {
+        for (size_t column = 0; column < S_POLICY_COLUMNS; column++) {
+            s_cell(json_array_get(value, row), s_policy_keys[column],
+                   texts[row][column], sizeof texts[row][column]);
+            cells[row * S_POLICY_COLUMNS + column] = texts[row][column];
+        }
+    }
+    printf("%s\n", key);
+    cli_print_table(2, S_POLICY_COLUMNS, s_policy_headings, cells, count);
+    for (size_t row = 0; row < count; row++) {
+        const json_t *error =
+            json_object_get(json_array_get(value, row), "last_error");
+        if (json_is_string(error))
+            printf("  %s: last error: %s\n", texts[row][0],
+                   json_string_value(error));
+    }
+    free(cells);
+    free(texts);
+    return true;
+}
+
+/* topics: {"NAME": {"head": N, "shards": {...}}, ...} as a table of the
+ * topics with their head (events published) and the shards holding
+ * them. */
+static bool s_print_topics(const char *key, const json_t *value, int width)
+{
+    size_t count = json_object_size(value);
+    if (!json_is_object(value))
+        return false;
+    if (count == 0) {
+        printf("%-*s  -\n", width, key);
+        return true;
+    }
+    char(*texts)[2][24] = calloc(count, sizeof *texts);
+    const char **cells = calloc(count * 3, sizeof *cells);
+    if (texts == NULL || cells == NULL) {
+        free(texts);
+        free(cells);
+        return false;
+    }
+    size_t row = 0;
+    const char *name;
+    const json_t *topic;
+    json_object_foreach((json_t *)value, name, topic)
+    {
+        s_cell(topic, "head", texts[row][0], sizeof texts[row][0]);
+        snprintf(texts[row][1], sizeof texts[row][1], "%zu",
+                 json_object_size(json_object_get(topic, "shards")));
+        cells[row * 3] = name;
+        cells[row * 3 + 1] = texts[row][0];
+        cells[row * 3 + 2] = texts[row][1];
+        row++;
+    }
+    printf("%s\n", key);
+    cli_print_table(2, 3, (const char *const[]){"NAME", "HEAD", "SHARDS"},
+                    cells, count);
+    free(cells);
+    free(texts);
+    return true;
+}
+
+static const s_section_t s_sections[] = {
+    {"clock", true, s_print_clock},
+    {"policies", false, s_print_policies},
+    {"topics", false, s_print_topics},
+};
+
+static const s_section_t *s_section(const char *key, int indent)
+{
+    if (indent != 0)
+        return NULL;
+    for (size_t index = 0; index < sizeof s_sections / sizeof s_sections[0];
+         index++) {
+        if (strcmp(s_sections[index].key, key) == 0)
+            return &s_sections[index];
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * The whole status
+ */
+
 /* Prints each member of object on its own line, indented by indent, with
  * the values of the inline members in one column. */
 static void s_print_members(const json_t *object, int indent)
@@ -87,12 +253,15 @@ static void s_print_members(const json_t *object, int indent)
     json_object_foreach((json_t *)object, key, value)
     {
         int key_width = (int)strlen(key);
-        if (s_is_inline(value) && key_width > width)
+        if (s_is_inline(key, value, indent) && key_width > width)
             width = key_width < S_KEY_COLUMN_MAX ? key_width : S_KEY_COLUMN_MAX;
     }
     json_object_foreach((json_t *)object, key, value)
     {
-        if (s_is_inline(value)) {
+        const s_section_t *section = s_section(key, indent);
+        if (section != NULL && section->print(key, value, width))
+            continue;
+        if (!json_is_object(value) || json_object_size(value) == 0) {
             printf("%*s%-*s  ", indent, "", width, key);
             s_print_inline(value);
             printf("\n");

@@ -357,6 +357,7 @@ static ssize_t s_read_into(int fd, char **buffer, size_t *size,
             return -1;
         *buffer = grown;
         *capacity = bigger;
+        (*buffer)[*size] = '\0'; /* text even when nothing is read */
     }
     ssize_t got;
     do

@@ -1,15 +1,13 @@
 /*
- * tests/unit/test_client.c - the client library (runtime/client.c) against
- * a fake node.
- *
- * The fake node is a zactor holding two ROUTER sockets on ephemeral ports,
- * a client port and a status socket, that answer per docs/PROTOCOL.md.
- * What it answers is chosen by the command name (client port) or the
- * request text (status socket), so each test can provoke the reply it
- * needs: acceptance, rejection, an error, silence, a late answer or one of
- * a table of invalid replies.
+ * tests/unit/test_client.c - the client library (runtime/client.c and
+ * runtime/client_events.c) against a fake node (fake_node.h), which
+ * answers each request as the request asks: acceptance, rejection, an
+ * error, events, silence, a late answer or one of a table of invalid
+ * replies.
  */
+#include "fake_node.h"
 #include "shoal/client.h"
+#include "shoal/plugin.h"
 
 #include <criterion/criterion.h>
 #include <czmq.h>
@@ -27,230 +25,6 @@
 #define ANSWER_TIMEOUT_MS 5000
 #define SILENCE_TIMEOUT_MS 100
 
-/* Replies the node must not accept, one per row; "@" stands for the
- * request id the client sent. The "garbage" command's payload picks the
- * row. */
-#define GARBAGE_FRAMES_MAX 8
-static const char *const garbage_replies[][GARBAGE_FRAMES_MAX] = {
-    {"SHOAL/2", "@", "PONG"},                    /* wrong version */
-    {"SHOAL/1", "@", "DONE"},                    /* unknown status */
-    {"SHOAL/1", "@"},                            /* no status */
-    {"SHOAL/1"},                                 /* no request id */
-    {"SHOAL/1", "@", "ACCEPTED", "1", "1"},      /* no reply frame */
-    {"SHOAL/1", "@", "ACCEPTED", "x", "1", ""},  /* not a number */
-    {"SHOAL/1", "@", "ACCEPTED", "-1", "1", ""}, /* a sign */
-    {"SHOAL/1", "@", "ACCEPTED", "01", "1", ""}, /* a leading zero */
-    {"SHOAL/1", "@", "ACCEPTED", "", "0", ""},   /* an empty number */
-    {"SHOAL/1", "@", "ACCEPTED", "0", "2", ""},  /* events, no seq */
-    {"SHOAL/1", "@", "ACCEPTED", "4", "0", ""},  /* seq, no events */
-    /* a sequence number past 64 bits, and a range that wraps */
-    {"SHOAL/1", "@", "REJECTED", "18446744073709551616", "1", ""},
-    {"SHOAL/1", "@", "REJECTED", "18446744073709551615", "2", ""},
-    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "extra"}, /* extra frame */
-    {"SHOAL/1", "@", "ERROR", "", "no code"},            /* empty code */
-    {"SHOAL/1", "@", "ERROR", "Busy!", "odd code"},      /* not a code */
-    {"SHOAL/1", "@", "ERROR", "busy"},                   /* no message */
-    {"SHOAL/1", "@", "PONG", ""},                        /* extra frame */
-    {"", "SHOAL/1", "@", "PONG"},                        /* a delimiter */
-    {"SHOAL/1",
-     "0123456789012345678901234567890123456789012345678901234567890123X",
-     "PONG"}, /* a request id past 64 bytes */
-};
-#define GARBAGE_REPLY_COUNT (sizeof garbage_replies / sizeof garbage_replies[0])
-
-/* ---------------------------------------------------------------------
- * The fake node
- */
-
-/* Appends a reply's frames to reply, after the peer's envelope. */
-static void s_add_frames(zmsg_t *reply, const char *const *frames, size_t count,
-                         const char *request_id)
-{
-    for (size_t index = 0; index < count && frames[index] != NULL; index++)
-        zmsg_addstr(reply, strcmp(frames[index], "@") == 0 ? request_id
-                                                           : frames[index]);
-}
-
-/* Answers one SEND per its command name (frames: type, entity id, command,
- * payload, optional command id). Returns false to stay silent. */
-static bool s_answer_send(zmsg_t *request, zmsg_t *reply,
-                          const char *request_id)
-{
-    char *type = zmsg_popstr(request);
-    char *entity_id = zmsg_popstr(request);
-    char *command = zmsg_popstr(request);
-    zframe_t *payload = zmsg_pop(request);
-    char *command_id = zmsg_popstr(request);
-    bool answer = true;
-    char number[32];
-
-    if (payload == NULL || zmsg_size(request) > 0) {
-        s_add_frames(reply,
-                     (const char *[]){"SHOAL/1", "@", "ERROR", "malformed",
-                                      "wrong frame count"},
-                     5, request_id);
-    } else if (streq(command, "echo")) {
-        s_add_frames(reply,
-                     (const char *[]){"SHOAL/1", "@", "ACCEPTED", "3", "2"}, 5,
-                     request_id);
-        zmsg_addmem(reply, zframe_data(payload), zframe_size(payload));
-    } else if (streq(command, "describe")) {
-        s_add_frames(reply,
-                     (const char *[]){"SHOAL/1", "@", "ACCEPTED", "0", "0"}, 5,
-                     request_id);
-        zmsg_addstrf(reply, "%s|%s|%s|%zu|%s", type, entity_id, command,
-                     zframe_size(payload),
-                     command_id != NULL ? command_id : "<none>");
-    } else if (streq(command, "reject")) {
-        s_add_frames(reply,
-                     (const char *[]){"SHOAL/1", "@", "REJECTED", "7", "1",
-                                      "insufficient funds"},
-                     6, request_id);
-    } else if (streq(command, "busy")) {
-        s_add_frames(reply,
-                     (const char *[]){"SHOAL/1", "@", "ERROR", "busy",
-                                      "worker inbox full"},
-                     5, request_id);
-    } else if (streq(command, "pong")) {
-        s_add_frames(reply, (const char *[]){"SHOAL/1", "@", "PONG"}, 3,
-                     request_id);
-    } else if (streq(command, "slow")) {
-        zclock_sleep(300); /* the client under test times out meanwhile */
-        s_add_frames(
-            reply,
-            (const char *[]){"SHOAL/1", "@", "ACCEPTED", "0", "0", "late"}, 6,
-            request_id);
-    } else if (streq(command, "garbage")) {
-        snprintf(number, sizeof number, "%.*s", (int)zframe_size(payload),
-                 (char *)zframe_data(payload));
-        size_t row = (size_t)atoi(number);
-        s_add_frames(reply, garbage_replies[row], GARBAGE_FRAMES_MAX,
-                     request_id);
-    } else
-        answer = false; /* "silent" and anything else */
-
-    zstr_free(&type);
-    zstr_free(&entity_id);
-    zstr_free(&command);
-    zframe_destroy(&payload);
-    zstr_free(&command_id);
-    return answer;
-}
-
-/* Receives one client-port request and answers it, keeping the peer's
- * envelope (routing id, and the delimiter if there was one). */
-static void s_serve_client_port(zsock_t *router)
-{
-    zmsg_t *request = zmsg_recv(router);
-    if (request == NULL)
-        return;
-    zmsg_t *reply = zmsg_new();
-    zmsg_append(reply, &(zframe_t *){zmsg_pop(request)});
-    if (zframe_size(zmsg_first(request)) == 0)
-        zmsg_append(reply, &(zframe_t *){zmsg_pop(request)});
-
-    char *version = zmsg_popstr(request);
-    char *request_id = zmsg_popstr(request);
-    char *verb = zmsg_popstr(request);
-    bool answer = true;
-    if (verb != NULL && streq(verb, "PING") && zmsg_size(request) == 0)
-        s_add_frames(reply, (const char *[]){"SHOAL/1", "@", "PONG"}, 3,
-                     request_id);
-    else if (verb != NULL && streq(verb, "SEND") && streq(version, "SHOAL/1"))
-        answer = s_answer_send(request, reply, request_id);
-    else
-        s_add_frames(reply,
-                     (const char *[]){"SHOAL/1", "", "ERROR", "malformed",
-                                      "bad request"},
-                     5, request_id != NULL ? request_id : "");
-    if (answer)
-        zmsg_send(&reply, router);
-    zmsg_destroy(&reply);
-    zstr_free(&version);
-    zstr_free(&request_id);
-    zstr_free(&verb);
-    zmsg_destroy(&request);
-}
-
-/* Receives one status request and answers it. Only requests with a
- * delimiter and one text frame are answered OK. */
-static void s_serve_status(zsock_t *router)
-{
-    zmsg_t *request = zmsg_recv(router);
-    if (request == NULL)
-        return;
-    zmsg_t *reply = zmsg_new();
-    zmsg_append(reply, &(zframe_t *){zmsg_pop(request)});
-    zmsg_addmem(reply, NULL, 0);
-    zframe_t *delimiter = zmsg_pop(request);
-    char *text = zmsg_popstr(request);
-    bool answer = true;
-
-    if (zframe_size(delimiter) != 0 || text == NULL || zmsg_size(request))
-        s_add_frames(reply, (const char *[]){"ERROR", "bad envelope"}, 2, "");
-    else if (streq(text, "status"))
-        s_add_frames(reply, (const char *[]){"OK", "{\"node\":\"fake\"}"}, 2,
-                     "");
-    else if (streq(text, "get counter c1"))
-        s_add_frames(reply, (const char *[]){"OK", "{\"value\":1}"}, 2, "");
-    else if (streq(text, "garbage"))
-        s_add_frames(reply, (const char *[]){"MAYBE", "?"}, 2, "");
-    else if (streq(text, "silent"))
-        answer = false;
-    else {
-        zmsg_addstr(reply, "ERROR");
-        zmsg_addstrf(reply, "unknown request '%s'", text);
-    }
-    if (answer)
-        zmsg_send(&reply, router);
-    zmsg_destroy(&reply);
-    zframe_destroy(&delimiter);
-    zstr_free(&text);
-    zmsg_destroy(&request);
-}
-
-/* Binds a ROUTER with linger 0 on an ephemeral port; returns the port. */
-static zsock_t *s_router_new(int *port)
-{
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    cr_assert_not_null(router);
-    zsock_set_linger(router, 0);
-    *port = zsock_bind(router, "tcp://127.0.0.1:*");
-    cr_assert_gt(*port, 0);
-    return router;
-}
-
-/* The fake node's actor: signals, reports its two ports, serves until
- * $TERM. */
-static void s_fake_node(zsock_t *pipe, void *args)
-{
-    (void)args;
-    int client_port, status_port;
-    zsock_t *client_router = s_router_new(&client_port);
-    zsock_t *status_router = s_router_new(&status_port);
-    zpoller_t *poller = zpoller_new(pipe, client_router, status_router, NULL);
-    zsock_signal(pipe, 0);
-    zsock_send(pipe, "ii", client_port, status_port);
-
-    while (true) {
-        void *which = zpoller_wait(poller, -1);
-        if (which == client_router)
-            s_serve_client_port(client_router);
-        else if (which == status_router)
-            s_serve_status(status_router);
-        else {
-            char *message = which == pipe ? zstr_recv(pipe) : NULL;
-            bool terminate = message == NULL || streq(message, "$TERM");
-            zstr_free(&message);
-            if (terminate)
-                break;
-        }
-    }
-    zpoller_destroy(&poller);
-    zsock_destroy(&client_router);
-    zsock_destroy(&status_router);
-}
-
 /* ---------------------------------------------------------------------
  * Fixtures
  */
@@ -261,16 +35,13 @@ static char status_endpoint[64];
 static shoal_client_t *client;
 static shoal_reply_t reply;
 
+static shoal_events_t events;
+
 static void s_start_node(void)
 {
-    int client_port, status_port;
-    node = zactor_new(s_fake_node, NULL);
+    node = fake_node_start(client_endpoint, status_endpoint,
+                           sizeof client_endpoint);
     cr_assert_not_null(node);
-    cr_assert_eq(zsock_recv(node, "ii", &client_port, &status_port), 0);
-    snprintf(client_endpoint, sizeof client_endpoint, "tcp://127.0.0.1:%d",
-             client_port);
-    snprintf(status_endpoint, sizeof status_endpoint, "tcp://127.0.0.1:%d",
-             status_port);
     client = shoal_client_new(client_endpoint);
     cr_assert_not_null(client);
 }
@@ -278,6 +49,7 @@ static void s_start_node(void)
 static void s_stop_node(void)
 {
     shoal_reply_clear(&reply);
+    shoal_events_clear(&events);
     shoal_client_destroy(&client);
     zactor_destroy(&node);
 }
@@ -546,8 +318,8 @@ Test(client, send_accepts_arguments_at_the_protocol_limits)
 
 Test(client, receive_refuses_every_invalid_reply)
 {
-    for (size_t row = 0; row < GARBAGE_REPLY_COUNT; row++) {
-        char payload[16];
+    for (size_t row = 0; row < fake_node_garbage_reply_count(); row++) {
+        char payload[24];
         snprintf(payload, sizeof payload, "%zu", row);
         cr_assert_eq(shoal_client_send(client, "g", "counter", "c1", "garbage",
                                        payload, strlen(payload), NULL),
@@ -677,4 +449,262 @@ Test(status, refuses_malformed_endpoint_and_empty_request)
         -1);
     cr_assert_eq(errno, EINVAL);
     cr_assert_null(answer);
+}
+
+/* ---------------------------------------------------------------------
+ * Topic reads
+ */
+
+TestSuite(events, .init = s_start_node, .fini = s_stop_node);
+
+/* Reads topic after cursor, at most max events. */
+static int s_read(const char *topic, const char *cursor, unsigned max)
+{
+    shoal_events_clear(&events);
+    return shoal_client_read_events(client, topic, cursor, max, &events,
+                                    ANSWER_TIMEOUT_MS);
+}
+
+Test(events, read_returns_the_events_and_the_next_cursor)
+{
+    cr_assert_eq(s_read("pokes", NULL, 10), 0);
+    cr_assert_str_eq(events.cursor, "0:1,3:1");
+    cr_assert_eq(events.count, 2);
+    cr_assert_str_eq(events.events[0].position, "0:1");
+    cr_assert_str_eq(events.events[0].entity, "poke/a");
+    cr_assert_eq(events.events[0].written_ms, 1800000000000LL);
+    cr_assert_str_eq(events.events[0].payload, "one");
+    cr_assert_eq(events.events[0].payload_size, 3);
+    cr_assert_str_eq(events.events[1].position, "3:1");
+    cr_assert_str_eq(events.events[1].entity, "poke/b");
+    cr_assert_eq(events.events[1].written_ms, -7);
+    cr_assert_str_eq(events.events[1].payload, "");
+    cr_assert_eq(events.events[1].payload_size, 0);
+    cr_assert_null(events.error_code);
+    cr_assert_null(events.error);
+
+    cr_assert_eq(s_read("pokes", "0:1,3:1", 10), 0);
+    cr_assert_eq(events.count, 0);
+    cr_assert_null(events.events);
+    cr_assert_str_eq(events.cursor, "0:1,3:1");
+    shoal_events_clear(&events);
+}
+
+Test(events, read_puts_every_field_in_its_frame)
+{
+    cr_assert_eq(s_read("describe", "2:5", 7), 0);
+    cr_assert_str_eq(events.cursor, "describe|2:5|7");
+    cr_assert_eq(s_read("describe", NULL, 0), 0);
+    cr_assert_str_eq(events.cursor, "describe||<none>", "max 0 sends none");
+    cr_assert_eq(s_read("describe", "", SHOAL_EVENTS_READ_MAX), 0);
+    cr_assert_str_eq(events.cursor, "describe||1000");
+    shoal_events_clear(&events);
+}
+
+Test(events, payload_keeps_embedded_nul_and_is_terminated)
+{
+    cr_assert_eq(s_read("binary", "", 1), 0);
+    cr_assert_eq(events.count, 1);
+    cr_assert_eq(events.events[0].payload_size, 3);
+    cr_assert_eq(memcmp(events.events[0].payload, "a\0b", 4), 0);
+    cr_assert_eq(events.events[0].written_ms, 0);
+    shoal_events_clear(&events);
+}
+
+Test(events, error_answer_returns_one_with_code_and_message)
+{
+    cr_assert_eq(s_read("refused", "9:1", 1), 1);
+    cr_assert_str_eq(events.error_code, "malformed");
+    cr_assert_str_eq(events.error, "cursor: shard 9 is out of range");
+    cr_assert_null(events.cursor);
+    cr_assert_eq(events.count, 0);
+    shoal_events_clear(&events);
+}
+
+Test(events, read_refuses_arguments_past_the_protocol_limits)
+{
+    char long_topic[SHOAL_TOPIC_NAME_MAX + 2];
+    memset(long_topic, 't', sizeof long_topic - 1);
+    long_topic[sizeof long_topic - 1] = '\0';
+    char *long_cursor = s_string_of(65537, '1');
+    const char *topics[] = {NULL, "", "po kes", "pokes/1", long_topic};
+    for (size_t index = 0; index < 5; index++) {
+        errno = 0;
+        cr_assert_eq(s_read(topics[index], "", 1), -1);
+        cr_assert_eq(errno, EINVAL);
+    }
+    errno = 0;
+    cr_assert_eq(s_read("pokes", "", SHOAL_EVENTS_READ_MAX + 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(s_read("pokes", long_cursor, 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    free(long_cursor);
+    long_topic[SHOAL_TOPIC_NAME_MAX] = '\0';
+    cr_assert_eq(shoal_client_read_events(client, long_topic, "", 1, &events,
+                                          SILENCE_TIMEOUT_MS),
+                 -1, "sent, and the fake stays silent");
+    cr_assert_eq(errno, EAGAIN);
+}
+
+Test(events, read_refuses_every_invalid_answer)
+{
+    for (size_t row = 0; row < fake_node_garbage_events_count(); row++) {
+        char cursor[24];
+        snprintf(cursor, sizeof cursor, "%zu", row);
+        cr_assert_eq(s_read("garbage", cursor, 1), -2,
+                     "garbage answer %zu was accepted", row);
+        cr_assert_null(events.cursor);
+        cr_assert_null(events.events);
+        cr_assert_null(events.error_code);
+        cr_assert_eq(events.count, 0);
+    }
+    cr_assert_eq(s_read("pokes", NULL, 10), 0);
+    cr_assert_eq(events.count, 2);
+    shoal_events_clear(&events);
+}
+
+Test(events, read_holds_pipelined_replies_for_receive_in_order)
+{
+    const char *ids[] = {"a", "b", "c"};
+    for (size_t index = 0; index < 3; index++)
+        cr_assert_eq(shoal_client_send(client, ids[index], "counter", "c1",
+                                       "echo", ids[index], 1, NULL),
+                     0);
+    cr_assert_eq(shoal_client_ping(client, "p"), 0);
+    cr_assert_eq(s_read("pokes", NULL, 10), 0);
+    cr_assert_eq(events.count, 2);
+    shoal_events_clear(&events);
+    for (size_t index = 0; index < 3; index++) {
+        cr_assert_eq(shoal_client_receive(client, &reply, ANSWER_TIMEOUT_MS),
+                     0);
+        cr_assert_str_eq(reply.request_id, ids[index]);
+        cr_assert_str_eq(reply.body, ids[index]);
+        shoal_reply_clear(&reply);
+    }
+    cr_assert_eq(shoal_client_receive(client, &reply, ANSWER_TIMEOUT_MS), 0);
+    cr_assert_eq(reply.status, SHOAL_REPLY_PONG);
+    shoal_reply_clear(&reply);
+    cr_assert_eq(shoal_client_receive(client, &reply, SILENCE_TIMEOUT_MS), -1,
+                 "a reply came twice");
+}
+
+Test(events, late_answer_to_a_read_that_gave_up_is_dropped)
+{
+    errno = 0;
+    cr_assert_eq(shoal_client_read_events(client, "slow", "late", 1, &events,
+                                          SILENCE_TIMEOUT_MS),
+                 -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_null(events.cursor);
+    /* The next read gets its own answer, not the late one. */
+    cr_assert_eq(s_read("pokes", "0:1", 5), 0);
+    cr_assert_str_eq(events.cursor, "0:1");
+    shoal_events_clear(&events);
+
+    cr_assert_eq(shoal_client_read_events(client, "slow", "late", 1, &events,
+                                          SILENCE_TIMEOUT_MS),
+                 -1);
+    /* Nor does receive hand it out. */
+    cr_assert_eq(shoal_client_send(client, "after", "counter", "c1", "echo",
+                                   "x", 1, NULL),
+                 0);
+    cr_assert_eq(shoal_client_receive(client, &reply, ANSWER_TIMEOUT_MS), 0);
+    cr_assert_str_eq(reply.request_id, "after");
+}
+
+Test(events, call_after_a_read_gets_its_own_reply)
+{
+    cr_assert_eq(shoal_client_send(client, "early", "counter", "c1", "echo",
+                                   "e", 1, NULL),
+                 0);
+    cr_assert_eq(s_read("pokes", NULL, 10), 0);
+    shoal_events_clear(&events);
+    cr_assert_eq(s_call("echo", "fresh", NULL), 0);
+    cr_assert_str_eq(reply.body, "fresh");
+}
+
+Test(events_lifecycle, clear_frees_and_zeroes_and_is_null_safe)
+{
+    shoal_events_t held = {.cursor = strdup("1:2"),
+                           .count = 1,
+                           .events = calloc(1, sizeof(shoal_event_record_t)),
+                           .error_code = strdup("busy"),
+                           .error = strdup("full")};
+    held.events[0].entity = strdup("poke/a");
+    held.events[0].payload = strdup("x");
+    shoal_events_clear(&held);
+    cr_assert_null(held.cursor);
+    cr_assert_null(held.events);
+    cr_assert_null(held.error_code);
+    cr_assert_null(held.error);
+    cr_assert_eq(held.count, 0);
+    shoal_events_clear(NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Cursors
+ */
+
+/* Asserts that shoal_cursor_after(cursor, position) is expected. */
+static void s_assert_after(const char *cursor, const char *position,
+                           const char *expected)
+{
+    char *next = shoal_cursor_after(cursor, position);
+    cr_assert_not_null(next, "'%s' after '%s' was refused",
+                       cursor ? cursor : "(null)",
+                       position ? position : "(null)");
+    cr_assert_str_eq(next, expected);
+    free(next);
+}
+
+Test(cursor, after_sets_the_shard_of_the_position_in_order)
+{
+    s_assert_after(NULL, "24:1", "24:1");
+    s_assert_after("", "0:7", "0:7");
+    s_assert_after("24:1", "24:2", "24:2");
+    s_assert_after("24:1", "3:5", "3:5,24:1");
+    s_assert_after("3:5,24:1", "10:1", "3:5,10:1,24:1");
+    s_assert_after("3:5,24:1", "99:4", "3:5,24:1,99:4");
+    s_assert_after("4294967295:9223372036854775807", "0:1",
+                   "0:1,4294967295:9223372036854775807");
+}
+
+Test(cursor, after_null_checks_and_keeps_the_cursor_in_the_nodes_form)
+{
+    s_assert_after(NULL, NULL, "");
+    s_assert_after("", NULL, "");
+    s_assert_after("1:2,3:4", NULL, "1:2,3:4");
+    s_assert_after("01:02,3:0", NULL, "1:2");
+}
+
+Test(cursor, after_refuses_malformed_cursors_and_positions)
+{
+    const char *cursors[] = {"x",
+                             "1",
+                             "1:",
+                             "1:2,",
+                             ",1:2",
+                             "1:2;3:4",
+                             "3:1,2:1",
+                             "2:1,2:3",
+                             "-1:2",
+                             "4294967296:1",
+                             "1:9223372036854775808",
+                             "1:2 "};
+    for (size_t index = 0; index < sizeof cursors / sizeof cursors[0];
+         index++) {
+        errno = 0;
+        cr_assert_null(shoal_cursor_after(cursors[index], NULL), "'%s'",
+                       cursors[index]);
+        cr_assert_eq(errno, EINVAL);
+    }
+    const char *positions[] = {"", "7", "7:", ":7", "7:1,8:1", "7:1x"};
+    for (size_t index = 0; index < sizeof positions / sizeof positions[0];
+         index++) {
+        errno = 0;
+        cr_assert_null(shoal_cursor_after("1:1", positions[index]), "'%s'",
+                       positions[index]);
+        cr_assert_eq(errno, EINVAL);
+    }
 }
