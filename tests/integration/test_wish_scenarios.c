@@ -335,3 +335,24 @@ Test(wish, the_story_runs_through_a_client_that_follows_only_the_protocol)
     free(out);
     free(err);
 }
+
+Test(wish, the_demo_script_walks_the_story_with_the_cli)
+{
+    const char *root = getenv("SHOAL_SOURCE_ROOT");
+    const char *build = getenv("SHOAL_BUILD_ROOT");
+    cr_assert(root && build, "SHOAL_SOURCE_ROOT and SHOAL_BUILD_ROOT");
+    char script[4096];
+    snprintf(script, sizeof script, "%s/examples/wish/demo.sh", root);
+    const char *argv[] = {"/bin/sh", script, build, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = test_run_program(argv, 120000, &out, &err);
+    cr_assert_eq(rc, 0, "the demo failed (%d):\n%s\n%s", rc, out ? out : "",
+                 err ? err : "");
+    cr_assert(strstr(out, "The wish story ran to the end."), "%s", out);
+    cr_assert(strstr(out, "WishFulfilled"),
+              "wish_updates shows the "
+              "fulfilment:\n%s",
+              out);
+    free(out);
+    free(err);
+}
