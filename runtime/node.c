@@ -3,60 +3,15 @@
  * requests from the two ROUTER sockets to the workers and answers back to
  * the peers, and the orderly shutdown.
  */
-#include "runtime/node.h"
 #include "actors/keymap.h"
 #include "cluster/shard.h"
-#include "runtime/frames.h"
-#include "runtime/gates.h"
-#include "runtime/journal_threads.h"
 #include "runtime/log.h"
+#include "runtime/node_internal.h"
 #include "runtime/pipes.h"
-#include "runtime/plugins.h"
-#include "runtime/protocol.h"
-#include "runtime/reactor.h"
-#include "runtime/status.h"
-#include "runtime/status_request.h"
-#include "runtime/worker.h"
 #include "shoal/shoal.h"
 
 #include <errno.h>
 #include <sys/stat.h>
-
-struct shoal_node {
-    const shoal_config_t *config;
-    shoal_clock_t clock;
-    shoal_plugins_t *plugins;
-    const char **type_names;
-    char *journal_path;
-    shoal_journal_t *journal;          /* the writer's */
-    shoal_journal_t **reader_journals; /* one per reader */
-    shoal_journal_stats_t journal_stats;
-    shoal_worker_stats_t *worker_stats;
-    shoal_writer_args_t writer_args;
-    shoal_reader_args_t *reader_args;
-    shoal_worker_args_t *worker_args;
-    zactor_t *writer;
-    zactor_t **readers;
-    zactor_t **workers;
-    zsock_t **worker_inboxes; /* PUSH, main -> worker */
-    zsock_t *answers;         /* PULL, workers -> main */
-    zsock_t *client;          /* ROUTER */
-    zsock_t *status;          /* ROUTER */
-    zsock_t *internal;        /* ROUTER, inproc: policies and timers */
-    shoal_gates_t *gates;
-    shoal_reactor_args_t reactor_args;
-    shoal_reactor_stats_t reactor_stats;
-    zactor_t *reactor;
-    zsock_t *reactor_requests; /* PUSH, main -> reactor */
-    char *client_endpoint;
-    char *status_endpoint;
-    int64_t started_ms;
-    uint64_t rate_count; /* commands answered at rate_at_ms */
-    int64_t rate_at_ms;
-    double rate;
-    uint64_t busy_at_dispatch; /* busy answers given by the main thread */
-    bool stopping;
-};
 
 /* Sets *error to a formatted, malloc'd message. */
 static void s_error(char **error, const char *format, ...)
@@ -286,8 +241,6 @@ static zsock_t *s_bind_router(const char *endpoint, const char *what,
     return socket;
 }
 
-static int s_start_edge(shoal_node_t *self, char **error);
-
 shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
 {
     shoal_node_t *self = calloc(1, sizeof *self);
@@ -304,7 +257,7 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
     bool started = s_load_plugins(self, error) == 0 &&
                    s_open_journal(self, heads, error) == 0;
     if (started)
-        started = s_start_edge(self, error) == 0;
+        started = shoal__node_start_edge(self, error) == 0;
     if (started) {
         s_start_threads(self, heads);
         started = s_start_reactor(self, error) == 0;
@@ -335,466 +288,6 @@ const char *shoal_node_client_endpoint(const shoal_node_t *self)
 const char *shoal_node_status_endpoint(const shoal_node_t *self)
 {
     return self->status_endpoint;
-}
-
-/* The ROUTER a route names. */
-static void *s_socket_of(shoal_node_t *self, shoal_route_kind_t kind)
-{
-    return zsock_resolve(kind == SHOAL_ROUTE_STATUS     ? self->status
-                         : kind == SHOAL_ROUTE_INTERNAL ? self->internal
-                                                        : self->client);
-}
-
-/* Sends an answer to route from the main thread. */
-static void s_reply(shoal_node_t *self, const shoal_route_t *route,
-                    const shoal_answer_t *answer)
-{
-    shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
-    char scratch[SHOAL_REPLY_SCRATCH];
-    size_t count = shoal_protocol_reply(route, answer, frames, scratch);
-    if (route->kind == SHOAL_ROUTE_GATE) {
-        /* defensive: asks are never answered from the main thread */
-        shoal_gates_answered(self->gates, frames + 1, count - 1);
-        return;
-    }
-    shoal_frames_send(s_socket_of(self, route->kind), frames, count,
-                      ZMQ_DONTWAIT);
-}
-
-/* Answers a request on route with an error, from the main thread. */
-static void s_reply_error(shoal_node_t *self, const shoal_route_t *route,
-                          const char *code, const char *message)
-{
-    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ERROR,
-                             .error_code = code,
-                             .body = message,
-                             .body_size = strlen(message)};
-    s_reply(self, route, &answer);
-}
-
-/* Hands a request to the worker of its shard. Returns 0, or -1 with
- * *code and *message saying why it could not (nothing is answered). */
-static int s_enqueue(shoal_node_t *self, const shoal_route_t *route,
-                     shoal_request_kind_t kind, const shoal_type_t *type,
-                     const char *entity_id, const char *command,
-                     const char *command_id, const void *payload,
-                     size_t payload_size, const char **code,
-                     const char **message)
-{
-    if (self->stopping) {
-        *code = "unavailable";
-        *message = "node is shutting down";
-        return -1;
-    }
-    uint32_t shard =
-        shoal_shard_of(type->name, entity_id, (uint32_t)self->config->shards);
-    uint32_t worker = shard % (uint32_t)self->config->workers;
-    shoal_worker_stats_t *stats = &self->worker_stats[worker];
-    *code = "busy";
-    *message = "worker inbox is full";
-    if (atomic_load(&stats->inbox_sent) - atomic_load(&stats->inbox_taken) >=
-        self->config->inbox_capacity) {
-        self->busy_at_dispatch++;
-        return -1;
-    }
-    uint8_t route_bytes[SHOAL_ROUTE_MAX];
-    size_t route_size = shoal_route_encode(route, route_bytes);
-    shoal_request_t *request =
-        shoal_request_new(kind, type, shard, entity_id, command, command_id,
-                          payload, payload_size, route_bytes, route_size);
-    if (!request) {
-        *code = "internal";
-        *message = "out of memory";
-        return -1;
-    }
-    atomic_fetch_add(&stats->inbox_sent, 1);
-    if (shoal_pipe_send(self->worker_inboxes[worker], SHOAL_PIPE_REQUEST,
-                        request, ZMQ_DONTWAIT) < 0) {
-        atomic_fetch_sub(&stats->inbox_sent, 1);
-        shoal_request_destroy(&request);
-        self->busy_at_dispatch++;
-        return -1;
-    }
-    return 0;
-}
-
-/* Hands a request to the worker of its shard, or answers why not. */
-static void s_dispatch(shoal_node_t *self, const shoal_route_t *route,
-                       shoal_request_kind_t kind, const shoal_type_t *type,
-                       const char *entity_id, const char *command,
-                       const char *command_id, const void *payload,
-                       size_t payload_size)
-{
-    const char *code, *message;
-    if (s_enqueue(self, route, kind, type, entity_id, command, command_id,
-                  payload, payload_size, &code, &message) < 0)
-        s_reply_error(self, route, code, message);
-}
-
-/* The gates' view of the node. */
-static const shoal_type_t *s_gate_find_type(void *arg, const char *name)
-{
-    shoal_node_t *self = arg;
-    return shoal_plugins_find(self->plugins, name);
-}
-
-static int64_t s_gate_now_ms(void *arg)
-{
-    shoal_node_t *self = arg;
-    return shoal_clock_now_ms(&self->clock);
-}
-
-static void s_gate_dispatch(void *arg, const shoal_route_t *route,
-                            const shoal_type_t *type, const char *entity_id,
-                            const char *command, const char *command_id,
-                            const void *payload, size_t payload_size)
-{
-    s_dispatch(arg, route, SHOAL_REQUEST_COMMAND, type, entity_id, command,
-               command_id, payload, payload_size);
-}
-
-static int s_gate_ask(void *arg, const shoal_route_t *route,
-                      const shoal_type_t *type, const char *entity_id)
-{
-    const char *code, *message;
-    return s_enqueue(arg, route, SHOAL_REQUEST_QUERY, type, entity_id, NULL,
-                     NULL, NULL, 0, &code, &message);
-}
-
-static void s_gate_reply(void *arg, const shoal_route_t *route,
-                         const shoal_answer_t *answer)
-{
-    s_reply(arg, route, answer);
-}
-
-/* Creates the gates and binds the internal port. */
-static int s_start_edge(shoal_node_t *self, char **error)
-{
-    shoal_gates_host_t host = {.arg = self,
-                               .find_type = s_gate_find_type,
-                               .now_ms = s_gate_now_ms,
-                               .dispatch = s_gate_dispatch,
-                               .ask = s_gate_ask,
-                               .reply = s_gate_reply};
-    self->gates =
-        shoal_gates_new(&host, (int64_t)self->config->gate_timeout_ms);
-    char endpoint[128];
-    shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "internal", -1);
-    self->internal = zsock_new(ZMQ_ROUTER);
-    zsock_set_linger(self->internal, 0);
-    zsock_set_sndhwm(self->internal, 0);
-    zsock_set_rcvhwm(self->internal, 0);
-    if (!self->gates || zsock_bind(self->internal, "%s", endpoint) < 0) {
-        s_error(error, "internal port %s: cannot start", endpoint);
-        return -1;
-    }
-    return 0;
-}
-
-/* Hands a request to the reactor, or answers why not; takes request. */
-static void s_to_reactor(shoal_node_t *self, const shoal_route_t *route,
-                         shoal_reactor_request_t *request)
-{
-    request->route_size = shoal_route_encode(route, request->route);
-    if (self->stopping) {
-        shoal_reactor_request_destroy(&request);
-        s_reply_error(self, route, "unavailable", "node is shutting down");
-        return;
-    }
-    if (shoal_pipe_send(self->reactor_requests, SHOAL_PIPE_REACTOR, request,
-                        ZMQ_DONTWAIT) < 0) {
-        shoal_reactor_request_destroy(&request);
-        self->busy_at_dispatch++;
-        s_reply_error(self, route, "busy", "the reactor's queue is full");
-    }
-}
-
-/* Hands an EVENTS request to the reactor, which reads the topic. */
-static void s_ask_reactor_events(shoal_node_t *self, const shoal_route_t *route,
-                                 const shoal_client_request_t *parsed)
-{
-    shoal_reactor_request_t *request = calloc(1, sizeof *request);
-    char *cursor =
-        request ? strndup(parsed->cursor, parsed->cursor_size) : NULL;
-    if (!cursor || memchr(parsed->cursor, 0, parsed->cursor_size)) {
-        free(cursor);
-        free(request);
-        s_reply_error(self, route, "malformed",
-                      "frame 4 (cursor) must be text");
-        return;
-    }
-    request->kind = SHOAL_REACTOR_EVENTS;
-    snprintf(request->topic, sizeof request->topic, "%s", parsed->topic);
-    request->cursor = cursor;
-    request->max_events = parsed->max_events;
-    s_to_reactor(self, route, request);
-}
-
-/* Handles one request on the client port or, when internal, on the
- * internal port (whose commands skip gatekeepers). */
-static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
-                             bool internal)
-{
-    shoal_route_t route = {.kind = internal ? SHOAL_ROUTE_INTERNAL
-                                            : SHOAL_ROUTE_CLIENT};
-    size_t body;
-    if (shoal_protocol_open_envelope(message->frames, message->count, &route,
-                                     &body) < 0)
-        return; /* nothing to answer */
-    shoal_client_request_t request;
-    const char *code = "malformed";
-    char text[256] = "more frames than any request has";
-    if (message->truncated || shoal_protocol_parse_client(
-                                  message->frames + body, message->count - body,
-                                  self->config->max_payload, &request, &route,
-                                  &code, text, sizeof text) < 0) {
-        shoal_log(SHOAL_LOG_DEBUG, "client port: %s: %s", code, text);
-        s_reply_error(self, &route, code, text);
-        return;
-    }
-    if (request.is_events) {
-        s_ask_reactor_events(self, &route, &request);
-        return;
-    }
-    if (request.is_ping) {
-        shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
-        size_t count = shoal_protocol_pong(&route, frames);
-        shoal_frames_send(s_socket_of(self, route.kind), frames, count,
-                          ZMQ_DONTWAIT);
-        return;
-    }
-    const shoal_type_t *type = shoal_plugins_find(self->plugins, request.type);
-    if (!type) {
-        snprintf(text, sizeof text, "no loaded plugin declares type '%s'",
-                 request.type);
-        s_reply_error(self, &route, "unknown_type", text);
-        return;
-    }
-    const shoal_gatekeeper_t *gatekeeper =
-        internal ? NULL : shoal_plugins_gatekeeper(type, request.command);
-    if (gatekeeper) {
-        if (self->stopping)
-            s_reply_error(self, &route, "unavailable", "node is shutting down");
-        else
-            shoal_gates_start(self->gates, &route, gatekeeper, type, &request);
-        return;
-    }
-    s_dispatch(self, &route, SHOAL_REQUEST_COMMAND, type, request.entity_id,
-               request.command, request.command_id, request.payload,
-               request.payload_size);
-}
-
-/* Handles one message on the client port. */
-static void s_handle_client(shoal_node_t *self, shoal_message_t *message)
-{
-    s_handle_request(self, message, false);
-}
-
-/* Handles one message on the internal port. */
-static void s_handle_internal(shoal_node_t *self, shoal_message_t *message)
-{
-    s_handle_request(self, message, true);
-}
-
-/* Fills the input of the status renderings. */
-static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
-{
-    *input = (shoal_status_input_t){
-        .node_name = self->config->node_name,
-        .version = SHOAL_VERSION,
-        .uptime_s = (zclock_time() - self->started_ms) / 1000,
-        .types = self->type_names,
-        .type_count = shoal_plugins_type_count(self->plugins),
-        .shards = (uint32_t)self->config->shards,
-        .workers = (uint32_t)self->config->workers,
-        .worker_stats = self->worker_stats,
-        .journal_stats = &self->journal_stats,
-        .durability =
-            self->config->durability == SHOAL_DURABILITY_FULL ? "full" : "fast",
-        .commands_per_second = self->rate,
-        .busy_at_dispatch = self->busy_at_dispatch,
-        .gates = shoal_gates_counters(self->gates),
-        .gates_waiting = shoal_gates_waiting(self->gates),
-        .clock_ms = shoal_clock_now_ms(&self->clock),
-        .manual_clock = self->clock.manual,
-    };
-}
-
-/* Answers a status or metrics request from the main thread; takes text. */
-static void s_reply_text(shoal_node_t *self, const shoal_route_t *route,
-                         char *text)
-{
-    if (!text) {
-        s_reply_error(self, route, "internal", "out of memory");
-        return;
-    }
-    shoal_answer_t answer = {
-        .kind = SHOAL_ANSWER_QUERY, .body = text, .body_size = strlen(text)};
-    s_reply(self, route, &answer);
-    free(text);
-}
-
-/* Handles `get TYPE ID`. */
-static void s_handle_get(shoal_node_t *self, const shoal_route_t *route,
-                         char *arguments)
-{
-    char *type_name = arguments;
-    char *entity_id = type_name ? strchr(type_name, ' ') : NULL;
-    if (!entity_id || !*(entity_id + 1)) {
-        s_reply_error(self, route, "malformed", "usage: get TYPE ID");
-        return;
-    }
-    *entity_id++ = '\0';
-    const shoal_type_t *type = shoal_plugins_find(self->plugins, type_name);
-    if (!type) {
-        char text[128];
-        snprintf(text, sizeof text, "no loaded plugin declares type '%.64s'",
-                 type_name);
-        s_reply_error(self, route, "unknown_type", text);
-        return;
-    }
-    if (strlen(entity_id) > SHOAL_ENTITY_ID_MAX || strchr(entity_id, '/')) {
-        s_reply_error(self, route, "malformed",
-                      "entity id must be 1..256 bytes with no '/'");
-        return;
-    }
-    s_dispatch(self, route, SHOAL_REQUEST_QUERY, type, entity_id, NULL, NULL,
-               NULL, 0);
-}
-
-/* Handles `clock` (show the node's clock) and `clock set MS` (move a
- * manual clock forward). */
-static void s_handle_clock(shoal_node_t *self, const shoal_route_t *route,
-                           const char *arguments)
-{
-    if (*arguments) {
-        char *end = NULL;
-        errno = 0;
-        long long ms = strncmp(arguments, " set ", 5) == 0
-                           ? strtoll(arguments + 5, &end, 10)
-                           : -1;
-        if (ms <= 0 || errno || !end || *end) {
-            s_reply_error(self, route, "malformed",
-                          "usage: clock, or clock set MS (ms since the "
-                          "Unix epoch)");
-            return;
-        }
-        if (!self->clock.manual) {
-            s_reply_error(self, route, "malformed",
-                          "the clock is the system's: start the node with "
-                          "--manual-clock-ms to set it");
-            return;
-        }
-        if (shoal_clock_set_ms(&self->clock, ms) < 0) {
-            s_reply_error(self, route, "malformed",
-                          "the clock never moves backwards");
-            return;
-        }
-        shoal_log(SHOAL_LOG_INFO, "manual clock set to %lld", ms);
-    }
-    char *text = NULL;
-    if (asprintf(&text, "{\"now_ms\": %lld, \"manual\": %s}",
-                 (long long)shoal_clock_now_ms(&self->clock),
-                 self->clock.manual ? "true" : "false") < 0)
-        text = NULL;
-    s_reply_text(self, route, text);
-}
-
-/* Handles `dead-letters [POLICY]`: the reactor lists them. */
-static void s_handle_dead_letters(shoal_node_t *self,
-                                  const shoal_route_t *route,
-                                  const char *arguments)
-{
-    const char *policy = *arguments ? arguments + 1 : "";
-    if (*arguments &&
-        !shoal_name_is_valid(policy, strlen(policy), SHOAL_POLICY_NAME_MAX)) {
-        s_reply_error(self, route, "malformed", "usage: dead-letters [POLICY]");
-        return;
-    }
-    shoal_reactor_request_t *request = calloc(1, sizeof *request);
-    if (!request) {
-        s_reply_error(self, route, "internal", "out of memory");
-        return;
-    }
-    request->kind = SHOAL_REACTOR_DEAD_LETTERS;
-    snprintf(request->policy, sizeof request->policy, "%s", policy);
-    s_to_reactor(self, route, request);
-}
-
-/* Handles `retry ID`: the reactor handles a dead letter again. */
-static void s_handle_retry(shoal_node_t *self, const shoal_route_t *route,
-                           const char *arguments)
-{
-    char *end = NULL;
-    errno = 0;
-    long long id = strtoll(arguments, &end, 10);
-    if (id <= 0 || errno || !end || *end || end == arguments) {
-        s_reply_error(self, route, "malformed",
-                      "usage: retry ID (a dead letter's id)");
-        return;
-    }
-    shoal_reactor_request_t *request = calloc(1, sizeof *request);
-    if (!request) {
-        s_reply_error(self, route, "internal", "out of memory");
-        return;
-    }
-    request->kind = SHOAL_REACTOR_RETRY;
-    request->dead_letter = id;
-    s_to_reactor(self, route, request);
-}
-
-/* Handles one message on the status socket. */
-static void s_handle_status(shoal_node_t *self, shoal_message_t *message)
-{
-    shoal_route_t route = {.kind = SHOAL_ROUTE_STATUS};
-    size_t body;
-    if (shoal_protocol_open_envelope(message->frames, message->count, &route,
-                                     &body) < 0)
-        return;
-    shoal_status_request_t request;
-    shoal_status_request_parse(message->frames + body, message->count - body,
-                               message->truncated, &request);
-    if (request.kind == SHOAL_STATUS_REQUEST_MALFORMED) {
-        s_reply_error(self, &route, "malformed", request.error);
-        return;
-    }
-    shoal_status_input_t input;
-    s_status_input(self, &input);
-    switch (request.kind) {
-    case SHOAL_STATUS_REQUEST_STATUS:
-    case SHOAL_STATUS_REQUEST_METRICS: {
-        pthread_mutex_lock(&self->reactor_stats.lock);
-        char *reactor_json =
-            self->reactor_stats.json ? strdup(self->reactor_stats.json) : NULL;
-        char *reactor_metrics = self->reactor_stats.metrics
-                                    ? strdup(self->reactor_stats.metrics)
-                                    : NULL;
-        pthread_mutex_unlock(&self->reactor_stats.lock);
-        input.reactor_json = reactor_json;
-        input.reactor_metrics = reactor_metrics;
-        s_reply_text(self, &route,
-                     request.kind == SHOAL_STATUS_REQUEST_STATUS
-                         ? shoal_status_json(&input)
-                         : shoal_status_metrics(&input));
-        free(reactor_json);
-        free(reactor_metrics);
-        break;
-    }
-    case SHOAL_STATUS_REQUEST_GET:
-        s_handle_get(self, &route, request.arguments);
-        break;
-    case SHOAL_STATUS_REQUEST_CLOCK:
-        s_handle_clock(self, &route, request.arguments);
-        break;
-    case SHOAL_STATUS_REQUEST_DEAD_LETTERS:
-        s_handle_dead_letters(self, &route, request.arguments);
-        break;
-    case SHOAL_STATUS_REQUEST_RETRY:
-        s_handle_retry(self, &route, request.arguments);
-        break;
-    case SHOAL_STATUS_REQUEST_MALFORMED:
-        break; /* answered above */
-    }
 }
 
 /* Receives and handles up to limit messages waiting on a ROUTER. */
@@ -831,8 +324,8 @@ static void s_forward_answers(shoal_node_t *self)
             }
             continue;
         }
-        shoal_message_forward_rest(answers,
-                                   s_socket_of(self, (shoal_route_kind_t)kind));
+        shoal_message_forward_rest(
+            answers, shoal__node_socket_of(self, (shoal_route_kind_t)kind));
     }
 }
 
@@ -867,11 +360,11 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
     if (items[2].revents & ZMQ_POLLIN)
         s_forward_answers(self);
     if (items[0].revents & ZMQ_POLLIN)
-        s_serve_socket(self, self->client, 1000, s_handle_client);
+        s_serve_socket(self, self->client, 1000, shoal__node_handle_client);
     if (items[3].revents & ZMQ_POLLIN)
-        s_serve_socket(self, self->internal, 1000, s_handle_internal);
+        s_serve_socket(self, self->internal, 1000, shoal__node_handle_internal);
     if (items[1].revents & ZMQ_POLLIN)
-        s_serve_socket(self, self->status, 100, s_handle_status);
+        s_serve_socket(self, self->status, 100, shoal__node_handle_status);
     shoal_gates_expire(self->gates, zclock_mono());
     s_update_rate(self);
 }

@@ -1,0 +1,107 @@
+/*
+ * runtime/node_internal.h - the node's main-thread state, shared by the
+ * files that make up the main thread: node.c (start-up, the loop,
+ * shutdown), node_requests.c (the client and internal ports: routing
+ * requests to workers, gatekeepers and the reactor, answering) and
+ * node_status.c (the status socket). Touched by the main thread only,
+ * except the figures named in runtime/stats.h.
+ */
+#ifndef SHOAL_RUNTIME_NODE_INTERNAL_H
+#define SHOAL_RUNTIME_NODE_INTERNAL_H
+
+#include "persistence/journal.h"
+#include "runtime/frames.h"
+#include "runtime/gates.h"
+#include "runtime/journal_threads.h"
+#include "runtime/node.h"
+#include "runtime/plugins.h"
+#include "runtime/protocol.h"
+#include "runtime/reactor.h"
+#include "runtime/stats.h"
+#include "runtime/worker.h"
+
+#include <czmq.h>
+
+struct shoal_node {
+    const shoal_config_t *config;
+    shoal_clock_t clock;
+    shoal_plugins_t *plugins;
+    const char **type_names;
+    char *journal_path;
+    shoal_journal_t *journal;          /* the writer's */
+    shoal_journal_t **reader_journals; /* one per reader */
+    shoal_journal_stats_t journal_stats;
+    shoal_worker_stats_t *worker_stats;
+    shoal_writer_args_t writer_args;
+    shoal_reader_args_t *reader_args;
+    shoal_worker_args_t *worker_args;
+    zactor_t *writer;
+    zactor_t **readers;
+    zactor_t **workers;
+    zsock_t **worker_inboxes; /* PUSH, main -> worker */
+    zsock_t *answers;         /* PULL, workers -> main */
+    zsock_t *client;          /* ROUTER */
+    zsock_t *status;          /* ROUTER */
+    zsock_t *internal;        /* ROUTER, inproc: policies and timers */
+    shoal_gates_t *gates;
+    shoal_reactor_args_t reactor_args;
+    shoal_reactor_stats_t reactor_stats;
+    zactor_t *reactor;
+    zsock_t *reactor_requests; /* PUSH, main -> reactor */
+    char *client_endpoint;
+    char *status_endpoint;
+    int64_t started_ms;
+    uint64_t rate_count; /* commands answered at rate_at_ms */
+    int64_t rate_at_ms;
+    double rate;
+    uint64_t busy_at_dispatch; /* busy answers given by the main thread */
+    bool stopping;
+};
+
+/* --- node_requests.c --------------------------------------------------- */
+
+/* The ROUTER a route kind answers on. */
+void *shoal__node_socket_of(shoal_node_t *self, shoal_route_kind_t kind);
+
+/* Sends an answer to route from the main thread (a gate route goes to
+ * the gates). */
+void shoal__node_reply(shoal_node_t *self, const shoal_route_t *route,
+                       const shoal_answer_t *answer);
+
+/* Answers route with an error code and message. */
+void shoal__node_reply_error(shoal_node_t *self, const shoal_route_t *route,
+                             const char *code, const char *message);
+
+/* Hands a request to the worker of its shard. Returns 0, or -1 with *code
+ * and *message saying why not (nothing is answered then). */
+int shoal__node_enqueue(shoal_node_t *self, const shoal_route_t *route,
+                        shoal_request_kind_t kind, const shoal_type_t *type,
+                        const char *entity_id, const char *command,
+                        const char *command_id, const void *payload,
+                        size_t payload_size, const char **code,
+                        const char **message);
+
+/* As shoal__node_enqueue, answering route itself when it cannot. */
+void shoal__node_dispatch(shoal_node_t *self, const shoal_route_t *route,
+                          shoal_request_kind_t kind, const shoal_type_t *type,
+                          const char *entity_id, const char *command,
+                          const char *command_id, const void *payload,
+                          size_t payload_size);
+
+/* Hands a request to the reactor (taking it), or answers why not. */
+void shoal__node_to_reactor(shoal_node_t *self, const shoal_route_t *route,
+                            shoal_reactor_request_t *request);
+
+/* Creates the gates and binds the internal port. Returns 0 or -1. */
+int shoal__node_start_edge(shoal_node_t *self, char **error);
+
+/* Handles one message of the client port, or of the internal port. */
+void shoal__node_handle_client(shoal_node_t *self, shoal_message_t *message);
+void shoal__node_handle_internal(shoal_node_t *self, shoal_message_t *message);
+
+/* --- node_status.c ----------------------------------------------------- */
+
+/* Handles one message of the status socket. */
+void shoal__node_handle_status(shoal_node_t *self, shoal_message_t *message);
+
+#endif
