@@ -138,6 +138,15 @@ out_free:
  * table already was the target, -1 when out of memory. */
 static int s_rebalance(shoal_membership_t *self)
 {
+    if (shoal_shard_table_epoch(self->table) == 0) {
+        /* The first table waits for min_members up members, so that a
+         * cluster started together spreads its shards from the start. */
+        uint32_t up = 0;
+        for (size_t i = 0; i < self->member_count; i++)
+            up += self->members[i].state == SHOAL_MEMBER_UP;
+        if (up < self->min_members)
+            return 0;
+    }
     shoal_shard_table_t *target = shoal_membership_target_table(self);
     shoal_shard_table_t *next = shoal_shard_table_dup(self->table);
     int rc = -1;
@@ -150,7 +159,8 @@ static int s_rebalance(shoal_membership_t *self)
         const char *to = shoal_shard_table_owner(target, shard);
         if (!to || (from && strcmp(from, to) == 0))
             continue;
-        if (from && self->max_moves && moves >= self->max_moves)
+        if (from &&
+            (self->hold_owned || (self->max_moves && moves >= self->max_moves)))
             continue;
         if (shoal_shard_table_set_owner(next, shard, to))
             goto out_free;

@@ -92,6 +92,8 @@ shoal_membership_new(const shoal_member_t *local,
     self->suspect_after_ms = settings->suspect_after_ms;
     self->down_after_ms = settings->down_after_ms;
     self->max_moves = settings->max_moves;
+    self->hold_owned = settings->hold_owned;
+    self->min_members = settings->min_members;
     strcpy(self->protocol_version, settings->protocol_version);
     self->plugin_types = shoal_gossip_types_canonical(
         settings->plugin_types, settings->plugin_type_count);

@@ -56,6 +56,10 @@ typedef struct {
     int64_t down_after_ms;        /* silence after which the coordinator marks
                                      it down; >= suspect_after_ms */
     uint32_t max_moves;           /* shards moved per tick at most; 0: all */
+    bool hold_owned;              /* never move a shard that has an owner (until
+                                     the node can hand a shard's journal over) */
+    uint32_t min_members;         /* up members needed before the first table;
+                                     0 or 1: at once */
     const char *protocol_version; /* e.g. "SHOAL/1"; 1..32 printable */
     const char *const *plugin_types; /* the node's plugin type names */
     size_t plugin_type_count;

@@ -16,6 +16,8 @@ struct shoal_membership {
     int64_t suspect_after_ms;
     int64_t down_after_ms;
     uint32_t max_moves;
+    bool hold_owned;
+    uint32_t min_members;
     char protocol_version[SHOAL_GOSSIP_PROTOCOL_MAX + 1];
     char *plugin_types; /* canonical list (shoal_gossip_types_canonical) */
     char **seeds;

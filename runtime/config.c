@@ -81,16 +81,17 @@ static const s_setting_t s_settings[] = {
     {"seed", S_LIST, S_AT(seeds), NULL, 0, 0,
      "peer endpoint of a node of the cluster to join; repeat for several; "
      "none = found a new cluster"},
-    {"cluster_min_members", S_NUMBER, S_AT(cluster_min_members), "1", 1,
-     1000, "members that must be up before the first shard table is made"},
+    {"cluster_min_members", S_NUMBER, S_AT(cluster_min_members), "1", 1, 1000,
+     "members that must be up before the first shard table is made"},
     {"heartbeat_ms", S_NUMBER, S_AT(heartbeat_ms), "250", 10, 60000,
      "how often a node gossips with the others"},
-    {"suspect_after_ms", S_NUMBER, S_AT(suspect_after_ms), "1500", 20,
-     3600000, "silence after which a peer is unreachable from this node"},
+    {"suspect_after_ms", S_NUMBER, S_AT(suspect_after_ms), "1500", 20, 3600000,
+     "silence after which a peer is unreachable from this node"},
     {"down_after_ms", S_NUMBER, S_AT(down_after_ms), "4000", 20, 3600000,
      "silence after which the coordinator marks a peer down"},
     {"forward_timeout_ms", S_NUMBER, S_AT(forward_timeout_ms), "5000", 10,
-     600000, "how long a forwarded command waits for its owner's reply "
+     600000,
+     "how long a forwarded command waits for its owner's reply "
      "before the client is answered unavailable"},
     {"manual_clock_ms", S_NUMBER, S_AT(manual_clock_ms), "0", 0, INT64_MAX,
      "for tests: start the node's clock at this time (ms since the Unix "

@@ -270,7 +270,8 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
                 ? s_bind_router(config->status_endpoint, "status socket",
                                 &self->status_endpoint, error)
                 : NULL;
-        started = self->client && self->status;
+        started = self->client && self->status &&
+                  shoal__node_start_cluster(self, error) == 0;
     }
     for (uint32_t i = 0; i < config->workers; i++)
         shoal_keymap_destroy(&heads[i]);
@@ -348,15 +349,35 @@ static void s_update_rate(shoal_node_t *self)
 /* One turn of the loop: waits up to timeout_ms, then serves what came. */
 static void s_serve_once(shoal_node_t *self, int timeout_ms)
 {
-    zmq_pollitem_t items[] = {
+    zmq_pollitem_t items[7] = {
         {zsock_resolve(self->client), 0, ZMQ_POLLIN, 0},
         {zsock_resolve(self->status), 0, ZMQ_POLLIN, 0},
         {zsock_resolve(self->answers), 0, ZMQ_POLLIN, 0},
         {zsock_resolve(self->internal), 0, ZMQ_POLLIN, 0},
     };
+    int count = 4;
+    if (self->peer) {
+        items[count++] =
+            (zmq_pollitem_t){zsock_resolve(self->peer), 0, ZMQ_POLLIN, 0};
+        items[count++] =
+            (zmq_pollitem_t){zsock_resolve(self->forward), 0, ZMQ_POLLIN, 0};
+        items[count++] = (zmq_pollitem_t){zsock_resolve(self->cluster_views), 0,
+                                          ZMQ_POLLIN, 0};
+        if (timeout_ms > 50)
+            timeout_ms = 50; /* forwards expire on time */
+    }
     timeout_ms = shoal_gates_wait_ms(self->gates, zclock_mono(), timeout_ms);
-    if (zmq_poll(items, 4, timeout_ms) < 0)
+    if (zmq_poll(items, count, timeout_ms) < 0)
         return; /* EINTR: the caller looks at its stop flag */
+    if (self->peer) {
+        if (items[6].revents & ZMQ_POLLIN)
+            shoal__node_take_views(self);
+        if (items[5].revents & ZMQ_POLLIN)
+            shoal__node_take_forward_replies(self);
+        if (items[4].revents & ZMQ_POLLIN)
+            s_serve_socket(self, self->peer, 1000, shoal__node_handle_peer);
+        shoal__node_expire_forwards(self, zclock_mono());
+    }
     if (items[2].revents & ZMQ_POLLIN)
         s_forward_answers(self);
     if (items[0].revents & ZMQ_POLLIN)
@@ -377,8 +398,20 @@ void shoal_node_run(shoal_node_t *self, volatile sig_atomic_t *stop)
               shoal_plugins_type_count(self->plugins), self->client_endpoint,
               self->status_endpoint, (unsigned)self->config->shards,
               (unsigned)self->config->workers);
-    while (!*stop)
+    while (!*stop && !self->fatal)
         s_serve_once(self, 200);
+    if (self->fatal)
+        shoal_log(SHOAL_LOG_ERROR, "stopping: %s", self->fatal);
+}
+
+const char *shoal_node_fatal(const shoal_node_t *self)
+{
+    return self->fatal;
+}
+
+const char *shoal_node_cluster_endpoint(const shoal_node_t *self)
+{
+    return self->peer_endpoint;
 }
 
 /* Lets the workers finish what is in flight, answering meanwhile. */
@@ -414,6 +447,7 @@ void shoal_node_destroy(shoal_node_t **self_p)
     zsock_destroy(&self->reactor_requests);
     if (self->workers && self->client && self->status)
         s_drain_workers(self);
+    shoal__node_stop_cluster(self);
     for (uint32_t i = 0; self->readers && i < self->config->readers; i++)
         zactor_destroy(&self->readers[i]);
     zactor_destroy(&self->writer);
@@ -448,6 +482,7 @@ void shoal_node_destroy(shoal_node_t **self_p)
     }
     free(self->client_endpoint);
     free(self->status_endpoint);
+    free(self->fatal);
     free(self);
     *self_p = NULL;
 }

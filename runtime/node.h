@@ -22,6 +22,13 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error);
 const char *shoal_node_client_endpoint(const shoal_node_t *self);
 const char *shoal_node_status_endpoint(const shoal_node_t *self);
 
+/* The resolved peer port, or NULL for a node outside any cluster. */
+const char *shoal_node_cluster_endpoint(const shoal_node_t *self);
+
+/* Why the node stopped itself (its cluster refused it, or a newer copy of
+ * it joined), or NULL while it has not. */
+const char *shoal_node_fatal(const shoal_node_t *self);
+
 /* Serves requests until *stop becomes non-zero (set it from a signal
  * handler). */
 void shoal_node_run(shoal_node_t *self, volatile sig_atomic_t *stop);

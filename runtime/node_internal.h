@@ -10,6 +10,8 @@
 #define SHOAL_RUNTIME_NODE_INTERNAL_H
 
 #include "persistence/journal.h"
+#include "runtime/cluster_thread.h"
+#include "runtime/cluster_view.h"
 #include "runtime/frames.h"
 #include "runtime/gates.h"
 #include "runtime/journal_threads.h"
@@ -48,6 +50,21 @@ struct shoal_node {
     shoal_reactor_stats_t reactor_stats;
     zactor_t *reactor;
     zsock_t *reactor_requests; /* PUSH, main -> reactor */
+    /* The cluster (node_cluster.c); all NULL for a single node. */
+    zsock_t *peer;       /* ROUTER, the peer port */
+    char *peer_endpoint; /* as bound */
+    zsock_t *forward;    /* ROUTER, connected to every member */
+    zhashx_t *forward_connected;
+    struct shoal_forward_slot *forwards; /* the ring of waiting forwards */
+    uint64_t forward_head, forward_next;
+    uint64_t forwarded, forwards_expired, forwards_refused;
+    zsock_t *cluster_views; /* PULL, cluster thread -> main */
+    zsock_t *cluster_inbox; /* PUSH, main -> cluster thread */
+    zactor_t *cluster;
+    shoal_cluster_args_t cluster_args;
+    shoal_cluster_view_t *view; /* the latest; NULL until the first */
+    char *fatal;                /* set when the cluster says stop */
+    char route_message[256];
     char *client_endpoint;
     char *status_endpoint;
     int64_t started_ms;
@@ -81,6 +98,15 @@ int shoal__node_enqueue(shoal_node_t *self, const shoal_route_t *route,
                         size_t payload_size, const char **code,
                         const char **message);
 
+/* As shoal__node_enqueue, but always to this node's own worker, whoever
+ * owns the shard (the caller has checked). */
+int shoal__node_enqueue_local(shoal_node_t *self, const shoal_route_t *route,
+                              shoal_request_kind_t kind,
+                              const shoal_type_t *type, const char *entity_id,
+                              const char *command, const char *command_id,
+                              const void *payload, size_t payload_size,
+                              const char **code, const char **message);
+
 /* As shoal__node_enqueue, answering route itself when it cannot. */
 void shoal__node_dispatch(shoal_node_t *self, const shoal_route_t *route,
                           shoal_request_kind_t kind, const shoal_type_t *type,
@@ -98,6 +124,39 @@ int shoal__node_start_edge(shoal_node_t *self, char **error);
 /* Handles one message of the client port, or of the internal port. */
 void shoal__node_handle_client(shoal_node_t *self, shoal_message_t *message);
 void shoal__node_handle_internal(shoal_node_t *self, shoal_message_t *message);
+
+/* --- node_cluster.c ---------------------------------------------------- */
+
+/* Binds the peer port and starts the cluster thread, when the node is
+ * configured for a cluster (cluster_endpoint). Returns 0 or -1 with
+ * *error set. */
+int shoal__node_start_cluster(shoal_node_t *self, char **error);
+
+/* Stops the cluster thread and closes the peer sockets. NULL-safe parts. */
+void shoal__node_stop_cluster(shoal_node_t *self);
+
+/* Takes the views the cluster thread handed over. */
+void shoal__node_take_views(shoal_node_t *self);
+
+/* Routes a request by the cluster view: returns 1 when this node owns its
+ * shard (the caller enqueues it locally), 0 when it was forwarded to the
+ * owner, -1 with *code and *message when it cannot be served now. */
+int shoal__node_route(shoal_node_t *self, const shoal_route_t *route,
+                      shoal_request_kind_t kind, const shoal_type_t *type,
+                      const char *entity_id, const char *command,
+                      const char *command_id, const void *payload,
+                      size_t payload_size, const char **code,
+                      const char **message);
+
+/* Takes the owners' replies to forwarded requests and answers them. */
+void shoal__node_take_forward_replies(shoal_node_t *self);
+
+/* Answers unavailable the forwards that waited past their time. */
+void shoal__node_expire_forwards(shoal_node_t *self, int64_t now);
+
+/* Handles one message of the peer port: membership messages go to the
+ * cluster thread, forwarded requests are served here. */
+void shoal__node_handle_peer(shoal_node_t *self, shoal_message_t *message);
 
 /* --- node_status.c ----------------------------------------------------- */
 

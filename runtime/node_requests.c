@@ -14,6 +14,7 @@ void *shoal__node_socket_of(shoal_node_t *self, shoal_route_kind_t kind)
 {
     return zsock_resolve(kind == SHOAL_ROUTE_STATUS     ? self->status
                          : kind == SHOAL_ROUTE_INTERNAL ? self->internal
+                         : kind == SHOAL_ROUTE_PEER     ? self->peer
                                                         : self->client);
 }
 
@@ -46,12 +47,12 @@ void shoal__node_reply_error(shoal_node_t *self, const shoal_route_t *route,
 
 /* Hands a request to the worker of its shard. Returns 0, or -1 with
  * *code and *message saying why it could not (nothing is answered). */
-int shoal__node_enqueue(shoal_node_t *self, const shoal_route_t *route,
-                        shoal_request_kind_t kind, const shoal_type_t *type,
-                        const char *entity_id, const char *command,
-                        const char *command_id, const void *payload,
-                        size_t payload_size, const char **code,
-                        const char **message)
+int shoal__node_enqueue_local(shoal_node_t *self, const shoal_route_t *route,
+                              shoal_request_kind_t kind,
+                              const shoal_type_t *type, const char *entity_id,
+                              const char *command, const char *command_id,
+                              const void *payload, size_t payload_size,
+                              const char **code, const char **message)
 {
     if (self->stopping) {
         *code = "unavailable";
@@ -88,6 +89,27 @@ int shoal__node_enqueue(shoal_node_t *self, const shoal_route_t *route,
         return -1;
     }
     return 0;
+}
+
+/* Hands a request to the owner of its shard: this node's worker, or
+ * another member (forwarded). */
+int shoal__node_enqueue(shoal_node_t *self, const shoal_route_t *route,
+                        shoal_request_kind_t kind, const shoal_type_t *type,
+                        const char *entity_id, const char *command,
+                        const char *command_id, const void *payload,
+                        size_t payload_size, const char **code,
+                        const char **message)
+{
+    if (self->peer && !self->stopping) {
+        int routed =
+            shoal__node_route(self, route, kind, type, entity_id, command,
+                              command_id, payload, payload_size, code, message);
+        if (routed <= 0)
+            return routed;
+    }
+    return shoal__node_enqueue_local(self, route, kind, type, entity_id,
+                                     command, command_id, payload, payload_size,
+                                     code, message);
 }
 
 /* Hands a request to the worker of its shard, or answers why not. */

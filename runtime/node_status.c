@@ -32,6 +32,10 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
         .gates_waiting = shoal_gates_waiting(self->gates),
         .clock_ms = shoal_clock_now_ms(&self->clock),
         .manual_clock = self->clock.manual,
+        .cluster_json = self->view ? self->view->status_json : NULL,
+        .forwarded = self->forwarded,
+        .forwards_expired = self->forwards_expired,
+        .forwards_refused = self->forwards_refused,
     };
 }
 

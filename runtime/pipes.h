@@ -12,10 +12,11 @@
 #include <stdint.h>
 
 typedef enum {
-    SHOAL_PIPE_REQUEST = 1,  /* shoal_request_t, main -> worker */
-    SHOAL_PIPE_APPEND = 2,   /* shoal_append_t, worker <-> writer */
-    SHOAL_PIPE_RECOVERY = 3, /* shoal_recovery_t, worker <-> reader */
-    SHOAL_PIPE_REACTOR = 4,  /* shoal_reactor_request_t, main -> reactor */
+    SHOAL_PIPE_REQUEST = 1,      /* shoal_request_t, main -> worker */
+    SHOAL_PIPE_APPEND = 2,       /* shoal_append_t, worker <-> writer */
+    SHOAL_PIPE_RECOVERY = 3,     /* shoal_recovery_t, worker <-> reader */
+    SHOAL_PIPE_REACTOR = 4,      /* shoal_reactor_request_t, main -> reactor */
+    SHOAL_PIPE_CLUSTER_VIEW = 5, /* shoal_cluster_view_t, cluster -> main */
 } shoal_pipe_tag_t;
 
 /* Sends pointer with tag on socket. flags: 0 or ZMQ_DONTWAIT. Returns 0,

@@ -225,7 +225,7 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route)
         route->request_id_size > SHOAL_REQUEST_ID_MAX)
         return -1;
     route->request_id = at;
-    if (route->kind < SHOAL_ROUTE_CLIENT || route->kind > SHOAL_ROUTE_GATE)
+    if (route->kind < SHOAL_ROUTE_CLIENT || route->kind > SHOAL_ROUTE_PEER)
         return -1;
     return 0;
 }

@@ -24,6 +24,8 @@ typedef enum {
                                  timers), laid out as on the client port */
     SHOAL_ROUTE_GATE = 4,     /* an ask of a gatekeeper: the main thread
                                  takes the reply itself */
+    SHOAL_ROUTE_PEER = 5,     /* reply on the peer port to the member that
+                                 forwarded the request */
 } shoal_route_kind_t;
 
 /* Most bytes a route takes: kind, delimiter flag, identity, request id. */

@@ -64,13 +64,25 @@ int main(int argc, char **argv)
         shoal_config_clear(&config);
         return 1;
     }
-    printf("shoald ready client=%s status=%s\n",
-           shoal_node_client_endpoint(node), shoal_node_status_endpoint(node));
+    if (shoal_node_cluster_endpoint(node))
+        printf("shoald ready client=%s status=%s cluster=%s\n",
+               shoal_node_client_endpoint(node),
+               shoal_node_status_endpoint(node),
+               shoal_node_cluster_endpoint(node));
+    else
+        printf("shoald ready client=%s status=%s\n",
+               shoal_node_client_endpoint(node),
+               shoal_node_status_endpoint(node));
     fflush(stdout);
     shoal_node_run(node, &s_stop);
+    int status = 0;
+    if (shoal_node_fatal(node)) {
+        fprintf(stderr, "shoald: %s\n", shoal_node_fatal(node));
+        status = 1;
+    }
     shoal_log(SHOAL_LOG_INFO, "stopping: finishing commands in flight");
     shoal_node_destroy(&node);
     shoal_log(SHOAL_LOG_INFO, "stopped");
     shoal_config_clear(&config);
-    return 0;
+    return status;
 }

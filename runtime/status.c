@@ -99,6 +99,17 @@ char *shoal_status_json(const shoal_status_input_t *input)
                         json_pack("{s:I, s:b}", "now_ms",
                                   (json_int_t)input->clock_ms, "manual",
                                   input->manual_clock));
+    json_t *cluster =
+        input->cluster_json ? json_loads(input->cluster_json, 0, NULL) : NULL;
+    if (cluster) {
+        json_object_set_new(cluster, "forwarded",
+                            json_integer((json_int_t)input->forwarded));
+        json_object_set_new(cluster, "forwards_expired",
+                            json_integer((json_int_t)input->forwards_expired));
+        json_object_set_new(cluster, "forwards_refused",
+                            json_integer((json_int_t)input->forwards_refused));
+        json_object_set_new(root, "cluster", cluster);
+    }
     json_t *reactor =
         input->reactor_json ? json_loads(input->reactor_json, 0, NULL) : NULL;
     if (reactor)
@@ -189,6 +200,18 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
         s_metric(out, "shoal_gate_ask_timeouts_total", "counter",
                  "Gatekeeper asks that timed out.",
                  (double)input->gates->ask_timeouts);
+    }
+    if (input->cluster_json) {
+        s_metric(out, "shoal_forwarded_total", "counter",
+                 "Requests forwarded to the owner of their shard.",
+                 (double)input->forwarded);
+        s_metric(out, "shoal_forwards_expired_total", "counter",
+                 "Forwarded requests whose owner did not answer in time.",
+                 (double)input->forwards_expired);
+        s_metric(out, "shoal_forwards_refused_total", "counter",
+                 "Forwarded requests refused here for a shard this node "
+                 "does not own (stale sender).",
+                 (double)input->forwards_refused);
     }
     if (input->reactor_metrics)
         fputs(input->reactor_metrics, out);

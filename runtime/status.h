@@ -30,7 +30,9 @@ typedef struct {
     size_t gates_waiting;
     int64_t clock_ms;
     bool manual_clock;
-    const char *reactor_json;    /* policies, topics, timers; or NULL */
+    const char *reactor_json; /* policies, topics, timers; or NULL */
+    const char *cluster_json; /* the cluster object, or NULL */
+    uint64_t forwarded, forwards_expired, forwards_refused;
     const char *reactor_metrics; /* their Prometheus lines; or NULL */
 } shoal_status_input_t;
 

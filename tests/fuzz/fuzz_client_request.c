@@ -27,6 +27,18 @@ static void s_check_request(const shoal_client_request_t *request,
         FUZZ_CHECK(count == 3);
         return;
     }
+    if (request->is_events) {
+        FUZZ_CHECK(count == 5 || count == 6);
+        size_t topic_size = strlen(request->topic);
+        FUZZ_CHECK(topic_size == body[3].size);
+        FUZZ_CHECK(shoal_name_is_valid(request->topic, topic_size,
+                                       SHOAL_TOPIC_NAME_MAX));
+        FUZZ_CHECK(request->cursor == body[4].data &&
+                   request->cursor_size == body[4].size);
+        FUZZ_CHECK(request->max_events >= 1 &&
+                   request->max_events <= SHOAL_EVENTS_MAX);
+        return;
+    }
     FUZZ_CHECK(count == 7 || count == 8);
     size_t type_size = strlen(request->type);
     FUZZ_CHECK(type_size == body[3].size);

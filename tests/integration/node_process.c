@@ -39,6 +39,7 @@ struct node_process {
     int stdout_fd; /* read end of the node's stdout, kept open until stop */
     char client_endpoint[ENDPOINT_MAX];
     char status_endpoint[ENDPOINT_MAX];
+    char cluster_endpoint[ENDPOINT_MAX]; /* "" outside a cluster */
     char stderr_path[PATH_MAX];
 };
 
@@ -504,14 +505,19 @@ static int s_parse_ready(node_process_t *self, const char *line)
 {
     if (strncmp(line, READY_PREFIX, strlen(READY_PREFIX)) != 0)
         return -1;
-    char client[ENDPOINT_MAX], status[ENDPOINT_MAX];
-    if (sscanf(line, READY_PREFIX "client=%255s status=%255s", client,
-               status) != 2)
+    char client[ENDPOINT_MAX], status[ENDPOINT_MAX], cluster[ENDPOINT_MAX] = "";
+    int fields = sscanf(line,
+                        READY_PREFIX "client=%255s status=%255s "
+                                     "cluster=%255s",
+                        client, status, cluster);
+    if (fields < 2)
         return -1;
-    if (strchr(client, '*') || strchr(status, '*'))
+    if (strchr(client, '*') || strchr(status, '*') || strchr(cluster, '*'))
         return -1;
     snprintf(self->client_endpoint, sizeof self->client_endpoint, "%s", client);
     snprintf(self->status_endpoint, sizeof self->status_endpoint, "%s", status);
+    snprintf(self->cluster_endpoint, sizeof self->cluster_endpoint, "%s",
+             cluster);
     return 0;
 }
 
@@ -669,6 +675,15 @@ int node_process_stop(node_process_t **self_p)
     return code;
 }
 
+int node_process_wait_exit(node_process_t **self_p, int timeout_ms)
+{
+    if (!self_p || !*self_p)
+        return -1;
+    int code = s_wait_exit((*self_p)->pid, timeout_ms);
+    s_destroy(self_p);
+    return code;
+}
+
 void node_process_kill(node_process_t **self_p)
 {
     if (!self_p || !*self_p)
@@ -697,6 +712,16 @@ bool node_process_alive(node_process_t *self)
 const char *node_process_client_endpoint(const node_process_t *self)
 {
     return self->client_endpoint;
+}
+
+const char *node_process_stderr_path(const node_process_t *self)
+{
+    return self->stderr_path;
+}
+
+const char *node_process_cluster_endpoint(const node_process_t *self)
+{
+    return self->cluster_endpoint;
 }
 
 const char *node_process_status_endpoint(const node_process_t *self)

@@ -89,6 +89,11 @@ node_process_t *node_process_start_examples(const char *dir, ...)
  * NULL. NULL-safe (returns -1). */
 int node_process_stop(node_process_t **self_p);
 
+/* Waits up to timeout_ms for the node to exit on its own (it is killed
+ * after that). Returns its exit code as node_process_stop, or -1. Frees
+ * the node and sets *self_p to NULL. */
+int node_process_wait_exit(node_process_t **self_p, int timeout_ms);
+
 /* Kills the node with SIGKILL, reaps it, frees it and sets *self_p to
  * NULL. NULL-safe. */
 void node_process_kill(node_process_t **self_p);
@@ -104,6 +109,12 @@ bool node_process_alive(node_process_t *self);
 /* The node's resolved client port and status socket endpoints, borrowed. */
 const char *node_process_client_endpoint(const node_process_t *self);
 const char *node_process_status_endpoint(const node_process_t *self);
+
+/* The file the node's stderr goes to, borrowed. */
+const char *node_process_stderr_path(const node_process_t *self);
+
+/* The node's resolved peer port ("" for a node outside a cluster). */
+const char *node_process_cluster_endpoint(const node_process_t *self);
 
 /* The node's process id. */
 pid_t node_process_pid(const node_process_t *self);

@@ -33,6 +33,8 @@ typedef struct {
     int64_t now;
     uint32_t shards;
     uint32_t max_moves;
+    bool hold_owned;
+    uint32_t min_members;
 } sim_t;
 
 static const char *const sim_types[] = {"counter", "account"};
@@ -47,6 +49,8 @@ static inline shoal_membership_settings_t sim_settings(const sim_t *sim,
         .suspect_after_ms = SIM_SUSPECT_MS,
         .down_after_ms = SIM_DOWN_MS,
         .max_moves = sim->max_moves,
+        .hold_owned = sim->hold_owned,
+        .min_members = sim->min_members,
         .protocol_version = SIM_PROTOCOL,
         .plugin_types = sim_types,
         .plugin_type_count = 2,

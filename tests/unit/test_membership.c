@@ -312,6 +312,52 @@ Test(membership, a_join_moves_about_k_over_n_shards_all_to_the_joiner)
     sim_destroy(&sim);
 }
 
+Test(membership, the_first_table_waits_for_min_members_up_members)
+{
+    sim_t sim;
+    sim_init(&sim, 0);
+    sim.min_members = 3;
+    sim_found(&sim);
+    sim_rounds(&sim, 5);
+    cr_assert_eq(shoal_membership_epoch(sim.nodes[0]), 0,
+                 "no table with one member of three");
+    sim_join(&sim, 1, 0);
+    sim_rounds(&sim, 10);
+    cr_assert_eq(shoal_membership_epoch(sim.nodes[0]), 0,
+                 "no table with two members of three");
+    sim_join(&sim, 2, 0);
+    sim_rounds(&sim, 10);
+    sim_assert_converged(&sim);
+    cr_assert_gt(shoal_membership_epoch(sim.nodes[0]), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_gt(s_owned(&sim, 0, i), 0,
+                     "n%d owns shards from the first "
+                     "table",
+                     i + 1);
+    sim_destroy(&sim);
+}
+
+Test(membership, held_shards_never_move_but_unowned_ones_are_given)
+{
+    sim_t sim;
+    sim_init(&sim, 0);
+    sim.hold_owned = true;
+    sim_found(&sim);
+    sim_rounds(&sim, 3);
+    shoal_shard_table_t *before =
+        shoal_shard_table_dup(shoal_membership_table(sim.nodes[0]));
+    cr_assert_eq(s_owned(&sim, 0, 0), SIM_SHARDS, "the founder owns all");
+    sim_join(&sim, 1, 0);
+    sim_rounds(&sim, 10);
+    sim_assert_converged(&sim);
+    cr_assert_eq(
+        shoal_shard_table_moves(before, shoal_membership_table(sim.nodes[0])),
+        0, "a join moves no owned shard while they are held");
+    cr_assert_eq(s_owned(&sim, 0, 1), 0);
+    shoal_shard_table_destroy(&before);
+    sim_destroy(&sim);
+}
+
 Test(membership, rebalancing_moves_at_most_max_moves_per_tick)
 {
     sim_t sim;

@@ -733,7 +733,7 @@ Test(protocol, route_decode_refuses_garbage)
     memcpy(bad_kind, buffer, size);
     bad_kind[0] = 0;
     cr_assert_eq(shoal_route_decode(bad_kind, size, &decoded), -1);
-    bad_kind[0] = 5;
+    bad_kind[0] = 6;
     cr_assert_eq(shoal_route_decode(bad_kind, size, &decoded), -1);
 
     /* Lengths past the end. */

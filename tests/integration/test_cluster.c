@@ -1,0 +1,294 @@
+/*
+ * tests/integration/test_cluster.c - three shoald processes on loopback as
+ * one cluster: any member accepts any command and routes it to the owner
+ * of its shard; a member killed with kill -9 makes its shards answer
+ * unavailable while the others keep serving, and is whole again after a
+ * restart; a member cut off from the others stops serving; a node whose
+ * settings differ is refused; a forward to a member that does not own the
+ * shard is refused.
+ */
+#include "cluster_helpers.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#define MEMBERS 3
+
+static char *s_dir;
+static node_process_t *s_nodes[MEMBERS];
+static const char *s_names[MEMBERS] = {"a", "b", "c"};
+static const char *s_all[] = {"a", "b", "c", NULL};
+static cluster_proxy_t s_proxy;
+
+static void s_setup(void)
+{
+    s_dir = test_temp_dir_new();
+    cr_assert_not_null(s_dir);
+}
+
+static void s_teardown(void)
+{
+    for (int i = 0; i < MEMBERS; i++)
+        node_process_kill(&s_nodes[i]);
+    node_process_kill_all();
+    cluster_proxy_stop(&s_proxy);
+    test_temp_dir_remove(&s_dir);
+}
+
+TestSuite(cluster, .init = s_setup, .fini = s_teardown);
+
+/* Starts a founder and two joiners; c advertises advertise (or NULL). */
+static void s_form(const char *advertise_c)
+{
+    s_nodes[0] = cluster_start(s_dir, "a", NULL, NULL);
+    cr_assert_not_null(s_nodes[0]);
+    const char *seed = node_process_cluster_endpoint(s_nodes[0]);
+    s_nodes[1] = cluster_start(s_dir, "b", seed, NULL);
+    s_nodes[2] = cluster_start(s_dir, "c", seed, advertise_c);
+    cr_assert(s_nodes[1] && s_nodes[2]);
+    for (int i = 0; i < MEMBERS; i++)
+        cr_assert(cluster_wait_up(s_nodes[i], s_all, 20000),
+                  "member %s never saw the three members up", s_names[i]);
+}
+
+/* Sends Increment to counter/id through node; returns the reply status
+ * and copies the error code (or "") into code. */
+static shoal_reply_status_t s_increment(node_process_t *node, const char *id,
+                                        char *code, size_t code_size)
+{
+    shoal_client_t *client = node_process_client(node);
+    cr_assert_not_null(client);
+    shoal_reply_t reply = {0};
+    int rc = shoal_client_call(client, "counter", id, "Increment", "{\"by\":1}",
+                               8, NULL, &reply, TEST_REQUEST_TIMEOUT_MS);
+    cr_assert_eq(rc, 0, "counter/%s: no reply", id);
+    shoal_reply_status_t status = reply.status;
+    if (code)
+        snprintf(code, code_size, "%s",
+                 reply.error_code ? reply.error_code : "");
+    shoal_reply_clear(&reply);
+    shoal_client_destroy(&client);
+    return status;
+}
+
+Test(cluster, every_member_routes_every_command_to_its_owner)
+{
+    s_form(NULL);
+    /* Each member owns part of the shards. */
+    json_t *cluster = cluster_status(s_nodes[0]);
+    size_t index;
+    json_t *member;
+    json_array_foreach(json_object_get(cluster, "members"), index, member)
+        cr_assert_gt(json_integer_value(json_object_get(member, "shards")), 0,
+                     "member %s owns no shard",
+                     json_string_value(json_object_get(member, "name")));
+    json_decref(cluster);
+    const int entities = 30;
+    for (int round = 0; round < MEMBERS; round++)
+        for (int e = 0; e < entities; e++) {
+            char id[16];
+            snprintf(id, sizeof id, "k%d", e);
+            cr_assert_eq(
+                s_increment(s_nodes[(e + round) % MEMBERS], id, NULL, 0),
+                SHOAL_REPLY_ACCEPTED);
+        }
+    /* Read through every member: each sees the owner's state. */
+    for (int e = 0; e < entities; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%d", e);
+        for (int i = 0; i < MEMBERS; i++)
+            cr_assert_eq(
+                node_process_get_int(s_nodes[i], "counter", id, "value"),
+                MEMBERS, "counter/%s read through %s", id, s_names[i]);
+    }
+    cluster = cluster_status(s_nodes[1]);
+    cr_assert_gt(json_integer_value(json_object_get(cluster, "forwarded")), 0);
+    json_decref(cluster);
+}
+
+Test(cluster, a_killed_member_s_shards_are_unavailable_until_it_returns)
+{
+    s_form(NULL);
+    const int entities = 30;
+    for (int e = 0; e < entities; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%d", e);
+        cr_assert_eq(s_increment(s_nodes[0], id, NULL, 0),
+                     SHOAL_REPLY_ACCEPTED);
+    }
+    char owners[30][80];
+    for (int e = 0; e < entities; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%d", e);
+        snprintf(owners[e], sizeof owners[e], "%s",
+                 cluster_owner_of(s_nodes[0], id));
+    }
+    node_process_kill(&s_nodes[2]);
+    /* c's shards answer unavailable (fast: refused while its peers still
+     * try, or at once once it is down); the others keep serving. */
+    int unavailable = 0, served = 0;
+    for (int e = 0; e < entities; e++) {
+        char id[16], code[32];
+        snprintf(id, sizeof id, "k%d", e);
+        shoal_reply_status_t status =
+            s_increment(s_nodes[e % 2], id, code, sizeof code);
+        if (strcmp(owners[e], "c") == 0) {
+            cr_assert_eq(status, SHOAL_REPLY_ERROR, "counter/%s", id);
+            cr_assert_str_eq(code, "unavailable");
+            unavailable++;
+        } else {
+            cr_assert_eq(status, SHOAL_REPLY_ACCEPTED, "counter/%s", id);
+            served++;
+        }
+    }
+    cr_assert_gt(unavailable, 0);
+    cr_assert_gt(served, 0);
+    /* c comes back with its journal: everything is there. */
+    s_nodes[2] = cluster_start(s_dir, "c",
+                               node_process_cluster_endpoint(s_nodes[0]), NULL);
+    cr_assert_not_null(s_nodes[2]);
+    for (int i = 0; i < MEMBERS; i++)
+        cr_assert(cluster_wait_up(s_nodes[i], s_all, 20000));
+    for (int e = 0; e < entities; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%d", e);
+        long long want = strcmp(owners[e], "c") == 0 ? 1 : 2;
+        long long got =
+            node_process_get_int(s_nodes[1], "counter", id, "value");
+        cr_assert_eq(got, want,
+                     "counter/%s (owner %s, now %s) after c's "
+                     "return: %lld",
+                     id, owners[e], cluster_owner_of(s_nodes[1], id), got);
+        cr_assert_eq(s_increment(s_nodes[1], id, NULL, 0),
+                     SHOAL_REPLY_ACCEPTED);
+    }
+}
+
+Test(cluster, a_member_cut_off_from_the_majority_stops_serving)
+{
+    char target[4096];
+    snprintf(target, sizeof target, "%s/c-port", s_dir);
+    s_proxy = cluster_proxy_start(target);
+    char advertise[64];
+    snprintf(advertise, sizeof advertise, "tcp://127.0.0.1:%d", s_proxy.port);
+    /* c binds its own port; the others reach it through the proxy. */
+    s_nodes[0] = cluster_start(s_dir, "a", NULL, NULL);
+    cr_assert_not_null(s_nodes[0]);
+    const char *seed = node_process_cluster_endpoint(s_nodes[0]);
+    s_nodes[1] = cluster_start(s_dir, "b", seed, NULL);
+    s_nodes[2] = cluster_start(s_dir, "c", seed, advertise);
+    cr_assert(s_nodes[1] && s_nodes[2]);
+    const char *bound = strrchr(node_process_cluster_endpoint(s_nodes[2]), ':');
+    FILE *file = fopen(target, "w");
+    cr_assert_not_null(file);
+    fprintf(file, "%s\n", bound + 1);
+    fclose(file);
+    for (int i = 0; i < MEMBERS; i++)
+        cr_assert(cluster_wait_up(s_nodes[i], s_all, 20000));
+    cr_assert_eq(s_increment(s_nodes[2], "before", NULL, 0),
+                 SHOAL_REPLY_ACCEPTED);
+    /* Cut c off: nothing reaches it any more. */
+    kill(s_proxy.pid, SIGUSR1);
+    long long deadline = test_now_ms() + 10000;
+    bool stopped = false;
+    while (!stopped && test_now_ms() < deadline) {
+        json_t *cluster = cluster_status(s_nodes[2]);
+        stopped = cluster && json_is_false(json_object_get(cluster, "serving"));
+        json_decref(cluster);
+        if (!stopped)
+            test_sleep_ms(50);
+    }
+    cr_assert(stopped, "the cut-off member kept serving");
+    char code[32];
+    cr_assert_eq(s_increment(s_nodes[2], "k1", code, sizeof code),
+                 SHOAL_REPLY_ERROR);
+    cr_assert_str_eq(code, "unavailable");
+    /* The majority keeps serving its own shards. */
+    const char *majority[] = {"a", "b", NULL};
+    cr_assert(cluster_wait_up(s_nodes[0], majority, 10000));
+    int served = 0;
+    for (int e = 0; e < 30; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%d", e);
+        if (strcmp(cluster_owner_of(s_nodes[0], id), "c") == 0)
+            continue;
+        cr_assert_eq(s_increment(s_nodes[e % 2], id, NULL, 0),
+                     SHOAL_REPLY_ACCEPTED, "counter/%s", id);
+        served++;
+    }
+    cr_assert_gt(served, 0);
+    /* Healed: c serves again. */
+    kill(s_proxy.pid, SIGUSR2);
+    cr_assert(cluster_wait_up(s_nodes[2], s_all, 20000));
+    cr_assert_eq(s_increment(s_nodes[2], "after", NULL, 0),
+                 SHOAL_REPLY_ACCEPTED);
+}
+
+Test(cluster, a_node_with_other_settings_is_refused_with_the_reason)
+{
+    s_nodes[0] = cluster_start(s_dir, "a", NULL, NULL);
+    cr_assert_not_null(s_nodes[0]);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/x", s_dir);
+    mkdir(dir, 0755);
+    node_process_t *x = node_process_start(
+        dir, "--plugin", test_example_plugin("counter"), "--node-name", "x",
+        "--cluster-endpoint", "tcp://127.0.0.1:*", "--seed",
+        node_process_cluster_endpoint(s_nodes[0]), "--heartbeat-ms", "100",
+        "--shards", "32", NULL);
+    cr_assert_not_null(x);
+    char path[4200];
+    snprintf(path, sizeof path, "%s", node_process_stderr_path(x));
+    int rc = node_process_wait_exit(&x, 20000);
+    char *err = test_read_file(path);
+    cr_assert_not_null(err, "no stderr at %s", path);
+    cr_assert_eq(rc, 1, "the refused node exits 1 (%d): %s", rc, err);
+    cr_assert(strstr(err, "refused") && strstr(err, "32") && strstr(err, "16"),
+              "the reason names both shard counts: %s", err);
+    free(err);
+    char *log = test_read_file(node_process_stderr_path(s_nodes[0]));
+    cr_assert(log && strstr(log, "refused the join of x"), "%s", log);
+    free(log);
+}
+
+Test(cluster, a_forward_for_a_shard_the_member_does_not_own_is_refused)
+{
+    s_form(NULL);
+    /* Find an entity b does not own, and forward it to b by hand. */
+    char id[16] = "";
+    for (int e = 0; e < 100 && !*id; e++) {
+        snprintf(id, sizeof id, "s%d", e);
+        if (strcmp(cluster_owner_of(s_nodes[1], id), "b") == 0)
+            *id = '\0';
+    }
+    cr_assert(*id);
+    json_t *cluster = cluster_status(s_nodes[1]);
+    char epoch[24];
+    snprintf(epoch, sizeof epoch, "%lld",
+             (long long)json_integer_value(json_object_get(cluster, "epoch")));
+    json_decref(cluster);
+    zsock_t *dealer =
+        zsock_new_dealer(node_process_cluster_endpoint(s_nodes[1]));
+    zsock_set_rcvtimeo(dealer, TEST_REQUEST_TIMEOUT_MS);
+    zstr_sendx(dealer, "SHOAL-FWD/1", epoch, "SHOAL/1", "fwd-1", "SEND",
+               "counter", id, "Increment", "{\"by\":1}", "", NULL);
+    zmsg_t *reply = zmsg_recv(dealer);
+    cr_assert_not_null(reply);
+    char *version = zmsg_popstr(reply), *request = zmsg_popstr(reply),
+         *status = zmsg_popstr(reply), *code = zmsg_popstr(reply),
+         *text = zmsg_popstr(reply);
+    cr_assert_str_eq(request, "fwd-1");
+    cr_assert_str_eq(status, "ERROR");
+    cr_assert_str_eq(code, "unavailable");
+    cr_assert(strstr(text, "does not own"), "%s", text);
+    free(version);
+    free(request);
+    free(status);
+    free(code);
+    free(text);
+    zmsg_destroy(&reply);
+    zsock_destroy(&dealer);
+    /* Nothing was applied anywhere. */
+    long long value = node_process_get_int(s_nodes[0], "counter", id, "value");
+    cr_assert_eq(value, 0, "counter/%s: %lld", id, value);
+}
