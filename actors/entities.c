@@ -161,6 +161,63 @@ static bool s_evict_one(shoal_entities_t *self)
     return false;
 }
 
+size_t shoal_entities_release_shard(shoal_entities_t *self, uint32_t shard,
+                                    uint32_t (*shard_of)(const char *key,
+                                                         void *arg),
+                                    void *arg)
+{
+    size_t busy = 0;
+    shoal_entity_t *entity = self->oldest;
+    while (entity) {
+        shoal_entity_t *newer = entity->newer;
+        if (entity->shard == shard) {
+            if (s_can_passivate(entity))
+                s_drop(self, entity);
+            else
+                busy++;
+        }
+        entity = newer;
+    }
+    /* Collected first: removing while walking would move the slots. */
+    size_t count = 0, capacity = 0, cursor = 0;
+    char **keys = NULL;
+    const char *key;
+    uint64_t value;
+    while (shoal_keymap_next(self->heads, &cursor, &key, &value)) {
+        if (shard_of(key, arg) != shard)
+            continue;
+        if (count == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            char **grown = realloc(keys, capacity * sizeof *keys);
+            if (!grown)
+                break; /* the rest stays known: harmless, retried later */
+            keys = grown;
+        }
+        keys[count] = strdup(key);
+        if (keys[count])
+            count++;
+    }
+    for (size_t i = 0; i < count; i++) {
+        shoal_keymap_remove(self->heads, keys[i], NULL);
+        free(keys[i]);
+    }
+    free(keys);
+    return busy;
+}
+
+int shoal_entities_adopt_head(shoal_entities_t *self, const char *key,
+                              int64_t pos)
+{
+    uint64_t value;
+    if (shoal_keymap_get(self->resident, key, &value)) {
+        shoal_entity_t *entity = (shoal_entity_t *)(uintptr_t)value;
+        if (!s_can_passivate(entity))
+            return -1;
+        s_drop(self, entity);
+    }
+    return shoal_keymap_put(self->heads, key, (uint64_t)pos);
+}
+
 void shoal_entities_sweep(shoal_entities_t *self)
 {
     if (self->config.passivate_idle_ms <= 0)

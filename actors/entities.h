@@ -78,6 +78,24 @@ void shoal_entities_sweep(shoal_entities_t *self);
  * shoal_entities_pending is 0. */
 void shoal_entities_stop(shoal_entities_t *self);
 
+/* Lets a shard go, for a handoff to another node: drops from memory
+ * every entity of shard that has nothing in flight and nothing stashed,
+ * and forgets the directory heads of the shard's entities (shard_of tells
+ * the shard of a "type/id" key). Returns how many of its entities are
+ * still busy: call again until it returns 0 (the caller stops sending the
+ * shard's requests first). */
+size_t shoal_entities_release_shard(shoal_entities_t *self, uint32_t shard,
+                                    uint32_t (*shard_of)(const char *key,
+                                                         void *arg),
+                                    void *arg);
+
+/* Takes the directory head of an entity a handoff brought (its journal
+ * now ends at pos), replacing what was known of it; a resident copy is
+ * dropped when idle. Returns 0, or -1 when out of memory or when the
+ * entity is busy here (it must not be: its shard was not served). */
+int shoal_entities_adopt_head(shoal_entities_t *self, const char *key,
+                              int64_t pos);
+
 /* Appends and recoveries given out and not yet handed back. */
 size_t shoal_entities_pending(const shoal_entities_t *self);
 

@@ -197,3 +197,28 @@ int shoal_membership_tick(shoal_membership_t *self, int64_t now_ms)
         return -1;
     return changes + published;
 }
+
+int shoal_membership_handoff_done(shoal_membership_t *self, uint32_t shard,
+                                  const char *from, const char *to,
+                                  int64_t now_ms)
+{
+    if (shard >= self->shards || !from || !to ||
+        !shoal_membership_is_coordinator(self, now_ms) ||
+        !shoal_membership_has_quorum(self, now_ms))
+        return 0;
+    const char *owner = shoal_shard_table_owner(self->table, shard);
+    const shoal_member_t *target = shoal_membership_find(self, to);
+    if (!owner || strcmp(owner, from) != 0 || !target ||
+        target->state != SHOAL_MEMBER_UP)
+        return 0;
+    shoal_shard_table_t *next = shoal_shard_table_dup(self->table);
+    if (!next || shoal_shard_table_set_owner(next, shard, to) < 0) {
+        shoal_shard_table_destroy(&next);
+        return -1;
+    }
+    shoal_shard_table_set_epoch(next, shoal_shard_table_epoch(self->table) + 1,
+                                self->members[0].name);
+    shoal_shard_table_destroy(&self->table);
+    self->table = next;
+    return 1;
+}

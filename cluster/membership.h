@@ -211,6 +211,15 @@ uint64_t shoal_membership_epoch(const shoal_membership_t *self);
 int shoal_membership_shard_owner(const shoal_membership_t *self, uint32_t shard,
                                  int64_t now_ms, shoal_shard_owner_t *owner);
 
+/* The coordinator's side of a completed shard handoff: publishes `to` as
+ * the owner of shard at the next epoch, when this node is the coordinator
+ * and has a quorum, its table gives the shard to `from`, and `to` is an up
+ * member. Returns 1 when it published, 0 when it did not (the caller may
+ * ask again once views agree), -1 when out of memory. */
+int shoal_membership_handoff_done(shoal_membership_t *self, uint32_t shard,
+                                  const char *from, const char *to,
+                                  int64_t now_ms);
+
 /* Returns the table the coordinator is heading for from this view: the
  * rendezvous owner among the up members of each shard, except that a
  * shard whose owner is down or joining (a restarted node not yet

@@ -1297,3 +1297,66 @@ Test(entities, destroy_answers_waiting_requests)
     s_expect_error("r2", "unavailable", "shutting down");
     shoal_entities_destroy(&s_entities); /* NULL-safe */
 }
+
+/* The shard of the test keys: "tcounter/other..." ids live in shard
+ * SHARD + 1, every other in SHARD. */
+static uint32_t s_shard_of(const char *key, void *arg)
+{
+    (void)arg;
+    return strncmp(key, "tcounter/other", 14) == 0 ? SHARD + 1 : SHARD;
+}
+
+/* Sends a command to tcounter/entity_id in shard. */
+static void s_send_in(uint32_t shard, const char *entity_id, const char *tag)
+{
+    shoal_request_t *request =
+        shoal_request_new(SHOAL_REQUEST_COMMAND, &s_type, shard, entity_id,
+                          "Add", NULL, NULL, 0, tag, strlen(tag));
+    cr_assert_not_null(request);
+    shoal_entities_handle(s_entities, &request);
+}
+
+Test(entities, releasing_a_shard_drops_its_idle_entities_and_their_heads)
+{
+    s_start(s_config(), NULL);
+    s_send("idle", "Add", NULL, "r1");
+    s_flush();
+    s_send_in(SHARD + 1, "other", "r2");
+    s_flush();
+    s_send("busy", "Add", NULL, "r3"); /* its append is in flight */
+    cr_assert_eq(shoal_entities_resident(s_entities), 3);
+    cr_assert_eq(
+        shoal_entities_release_shard(s_entities, SHARD, s_shard_of, NULL), 1,
+        "the entity with an append in flight is still busy");
+    cr_assert_eq(shoal_entities_resident(s_entities), 2);
+    s_flush();
+    cr_assert_eq(
+        shoal_entities_release_shard(s_entities, SHARD, s_shard_of, NULL), 0);
+    cr_assert_eq(shoal_entities_resident(s_entities), 1, "other stays");
+    /* Their heads are forgotten: a command starts a fresh entity. */
+    size_t recoveries = s_host.recovery_count;
+    s_send("idle", "Add", NULL, "r4");
+    cr_assert_eq(s_host.recovery_count, recoveries, "no recovery");
+    s_flush();
+    s_expect_accepted("r4", 1, 1, "value=1");
+}
+
+Test(entities, an_adopted_head_is_recovered_from)
+{
+    s_start(s_config(), NULL);
+    s_send("moved", "Add", NULL, "r1");
+    s_flush();
+    s_send("moved", "Add", NULL, "r2");
+    s_flush();
+    int64_t head = s_last_pos;
+    cr_assert_eq(
+        shoal_entities_release_shard(s_entities, SHARD, s_shard_of, NULL), 0);
+    cr_assert_eq(shoal_entities_adopt_head(s_entities, "tcounter/moved", head),
+                 0);
+    size_t recoveries = s_host.recovery_count;
+    s_send("moved", "Add", NULL, "r3");
+    cr_assert_eq(s_host.recovery_count, recoveries + 1);
+    s_recover();
+    s_flush();
+    s_expect_accepted("r3", 3, 1, "value=3");
+}

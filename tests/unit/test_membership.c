@@ -358,6 +358,38 @@ Test(membership, held_shards_never_move_but_unowned_ones_are_given)
     sim_destroy(&sim);
 }
 
+Test(membership, a_completed_handoff_moves_one_held_shard_at_the_next_epoch)
+{
+    sim_t sim;
+    sim_init(&sim, 0);
+    sim.hold_owned = true;
+    sim_found(&sim);
+    sim_rounds(&sim, 3);
+    sim_join(&sim, 1, 0);
+    sim_rounds(&sim, 10);
+    sim_assert_converged(&sim);
+    uint64_t epoch = shoal_membership_epoch(sim.nodes[0]);
+    /* Only the coordinator (n1) publishes, and only from the owner. */
+    cr_assert_eq(
+        shoal_membership_handoff_done(sim.nodes[1], 3, "n1", "n2", sim.now), 0,
+        "n2 is not the coordinator");
+    cr_assert_eq(
+        shoal_membership_handoff_done(sim.nodes[0], 3, "n2", "n1", sim.now), 0,
+        "n2 does not own shard 3");
+    cr_assert_eq(
+        shoal_membership_handoff_done(sim.nodes[0], 3, "n1", "n9", sim.now), 0,
+        "n9 is not a member");
+    cr_assert_eq(
+        shoal_membership_handoff_done(sim.nodes[0], 3, "n1", "n2", sim.now), 1);
+    sim_rounds(&sim, 5);
+    sim_assert_converged(&sim);
+    cr_assert_eq(shoal_membership_epoch(sim.nodes[1]), epoch + 1);
+    cr_assert_str_eq(
+        shoal_shard_table_owner(shoal_membership_table(sim.nodes[1]), 3), "n2");
+    cr_assert_eq(s_owned(&sim, 1, 1), 1, "only that shard moved");
+    sim_destroy(&sim);
+}
+
 Test(membership, rebalancing_moves_at_most_max_moves_per_tick)
 {
     sim_t sim;
