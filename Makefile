@@ -14,7 +14,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_TARGETS = client_request status_request config events dedup \
-	client_reply topic_cursor gossip
+	client_reply topic_cursor gossip slice_chunk
 DATA_DIR ?= var
 # In CI (CI=true) warnings are errors.
 MESON_OPTIONS ?= $(if $(filter true,$(CI)),-Dwerror=true,)

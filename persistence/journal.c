@@ -44,13 +44,13 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
                     " VALUES (?1, ?2)",
     [S_SAVE_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
     [S_READ_ENTRY] = "SELECT entity, shard, prev_pos, first_seq, event_count,"
-                     " outcome, written_ms, command_id, reply, events"
-                     " FROM journal WHERE pos = ?1",
+                     " outcome, written_ms, command_id, reply, events,"
+                     " imported FROM journal WHERE pos = ?1",
     [S_READ_SNAPSHOT] = "SELECT seq, pos, state, dedup FROM snapshots"
                         " WHERE entity = ?1",
     [S_BEGIN_READ] = "BEGIN DEFERRED",
-    [S_SCAN] = "SELECT pos, event_count, entity, shard, prev_pos, first_seq,"
-               " outcome, written_ms, command_id, reply, events"
+    [S_SCAN] = "SELECT pos, event_count, imported, entity, shard, prev_pos,"
+               " first_seq, outcome, written_ms, command_id, reply, events"
                " FROM journal WHERE pos > ?1 ORDER BY pos",
     [S_LAST_POS] = "SELECT max(pos) FROM journal",
 };
@@ -479,6 +479,7 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
             .reply_size = (size_t)sqlite3_column_bytes(stmt, 8),
             .events = sqlite3_column_blob(stmt, 9),
             .events_size = (size_t)sqlite3_column_bytes(stmt, 9),
+            .imported = sqlite3_column_int(stmt, 10) != 0,
         };
         if (!row.entity || shoal_journal_entry_copy(entry, &row) < 0) {
             sqlite3_reset(stmt);
@@ -519,24 +520,25 @@ int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,
     while (visited < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int64_t pos = sqlite3_column_int64(stmt, 0);
         uint32_t event_count = (uint32_t)sqlite3_column_int64(stmt, 1);
-        if (event_count == 0) {
+        /* Imported entries were handled where they were written. */
+        if (event_count == 0 || sqlite3_column_int(stmt, 2) != 0) {
             *last_pos = pos;
             continue;
         }
         shoal_journal_entry_t entry = {
             .pos = pos,
             .event_count = event_count,
-            .entity = (const char *)sqlite3_column_text(stmt, 2),
-            .shard = (uint32_t)sqlite3_column_int64(stmt, 3),
-            .prev_pos = sqlite3_column_int64(stmt, 4),
-            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 5),
-            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 6),
-            .written_ms = sqlite3_column_int64(stmt, 7),
-            .command_id = (const char *)sqlite3_column_text(stmt, 8),
-            .reply = sqlite3_column_blob(stmt, 9),
-            .reply_size = (size_t)sqlite3_column_bytes(stmt, 9),
-            .events = sqlite3_column_blob(stmt, 10),
-            .events_size = (size_t)sqlite3_column_bytes(stmt, 10),
+            .entity = (const char *)sqlite3_column_text(stmt, 3),
+            .shard = (uint32_t)sqlite3_column_int64(stmt, 4),
+            .prev_pos = sqlite3_column_int64(stmt, 5),
+            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 6),
+            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 7),
+            .written_ms = sqlite3_column_int64(stmt, 8),
+            .command_id = (const char *)sqlite3_column_text(stmt, 9),
+            .reply = sqlite3_column_blob(stmt, 10),
+            .reply_size = (size_t)sqlite3_column_bytes(stmt, 10),
+            .events = sqlite3_column_blob(stmt, 11),
+            .events_size = (size_t)sqlite3_column_bytes(stmt, 11),
         };
         if (!entry.entity) { /* defensive: the column is NOT NULL */
             sqlite3_reset(stmt);

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes; older journals migrate forward. */
-#define SHOAL_JOURNAL_SCHEMA_VERSION 2
+#define SHOAL_JOURNAL_SCHEMA_VERSION 3
 
 typedef struct shoal_journal shoal_journal_t;
 
@@ -39,10 +39,10 @@ typedef enum {
     SHOAL_OUTCOME_REJECTED = 1,
 } shoal_outcome_t;
 
-/* One entry. To append, the caller fills every field but pos, with borrowed
- * pointers; shoal_journal_append sets pos. Read back with
- * shoal_journal_read_entry, the pointers are owned by the entry and freed
- * by shoal_journal_entry_clear. */
+/* One entry. To append, the caller fills every field but pos and
+ * imported, with borrowed pointers; shoal_journal_append sets pos. Read
+ * back with shoal_journal_read_entry, the pointers are owned by the entry
+ * and freed by shoal_journal_entry_clear. */
 typedef struct {
     int64_t pos;        /* global append order, from 1 */
     uint32_t shard;     /* the entity's shard */
@@ -57,6 +57,11 @@ typedef struct {
     size_t reply_size;
     const void *events; /* packed events */
     size_t events_size;
+    /* True for an entry that arrived by a shard handoff
+     * (persistence/slice.h): history whose policies ran on the node that
+     * wrote it. Set by shoal_journal_read_entry; shoal_journal_append
+     * ignores it (what a node appends is its own). */
+    bool imported;
 } shoal_journal_entry_t;
 
 /* The latest snapshot of one entity. */
@@ -154,16 +159,18 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
                              shoal_journal_entry_t *entry, char **error);
 
 /* Visits, in ascending pos, up to limit entries with pos > after_pos that
- * have events (event_count > 0), for the policies that handle events.
- * visit(entry, arg) gets the entry's fields borrowed for the call only
- * (shoal_journal_entry_copy keeps them); returning non-zero stops the scan
- * before that entry, which then counts as not looked at. The entries are
- * read by one statement, so from one snapshot of the journal.
+ * have events (event_count > 0) and were written by this node (not
+ * imported), for the policies that handle events. visit(entry, arg) gets
+ * the entry's fields borrowed for the call only (shoal_journal_entry_copy
+ * keeps them); returning non-zero stops the scan before that entry, which
+ * then counts as not looked at. The entries are read by one statement, so
+ * from one snapshot of the journal.
  *
  * Sets *last_pos to the pos of the last entry looked at, the entries
- * without events included, so that the caller resumes the next scan after
- * it; after_pos when none was. Returns the number of entries whose visit
- * returned 0 (at most limit, capped at INT_MAX), or -1 with *error set. */
+ * without events and the imported ones included, so that the caller
+ * resumes the next scan after it; after_pos when none was. Returns the
+ * number of entries whose visit returned 0 (at most limit, capped at
+ * INT_MAX), or -1 with *error set. */
 int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,
                        int (*visit)(const shoal_journal_entry_t *entry,
                                     void *arg),

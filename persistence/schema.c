@@ -73,6 +73,10 @@ static const char *const s_migrations[] = {
     "  error TEXT,"
     "  parked_ms INTEGER NOT NULL);"
     "CREATE INDEX dead_letters_by_policy ON dead_letters (policy);",
+    /* 2 -> 3: entries that arrived by a shard handoff
+     * (persistence/slice.h) are marked, so that policies skip them. The
+     * default keeps the writer's append as it was. */
+    "ALTER TABLE journal ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof s_migrations / sizeof s_migrations[0] ==

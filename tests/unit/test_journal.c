@@ -3,8 +3,8 @@
  * (persistence/journal.c and its schema): appends and their positions,
  * entries and snapshots read back field for field, the entity directory
  * (heads, checkpoint and the tail after it), the scan that policies read
- * events with, transactions, read-only handles, and the files it must
- * refuse.
+ * events with (which skips imported entries), transactions, read-only
+ * handles, the files it must refuse, and the migration from version 2.
  *
  * Every test works in its own temporary directory. Files the journal must
  * refuse are written with SQLite directly.
@@ -883,6 +883,49 @@ Test(journal, scan_works_on_a_read_only_handle_and_in_a_transaction)
     shoal_journal_close(&writer);
 }
 
+Test(journal, scan_skips_imported_entries_and_moves_last_pos_over_them)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    int64_t own = s_append(journal, s_entry("counter/a", 0, 1, "e", NULL));
+    int64_t imported = s_append(journal, s_entry("counter/b", 0, 1, "e", NULL));
+    int64_t tail = s_append(journal, s_entry("counter/b", 0, 1, "e", NULL));
+    shoal_journal_close(&journal);
+    /* Only a handoff writes imported entries (persistence/slice.c). */
+    char sql[96];
+    snprintf(sql, sizeof sql,
+             "UPDATE journal SET imported = 1 WHERE pos IN (%lld, %lld)",
+             (long long)imported, (long long)tail);
+    s_sql(sql);
+
+    journal = s_open(SHOAL_DURABILITY_FULL, false);
+    s_scanned_t scanned = {0};
+    int64_t last_pos = -1;
+    cr_assert_eq(s_scan(journal, 0, 10, &scanned, &last_pos), 1);
+    cr_assert_eq(scanned.entry[0].pos, own);
+    cr_assert_not(scanned.entry[0].imported);
+    cr_assert_eq(last_pos, tail, "the imported entries count as looked at");
+
+    /* Read one by one, the flag shows. */
+    shoal_journal_entry_t read;
+    char *error = NULL;
+    cr_assert_eq(shoal_journal_read_entry(journal, imported, &read, &error), 1);
+    cr_assert(read.imported);
+    shoal_journal_entry_clear(&read);
+    cr_assert_eq(shoal_journal_read_entry(journal, own, &read, &error), 1);
+    cr_assert_not(read.imported);
+    shoal_journal_entry_clear(&read);
+
+    /* An append is always the node's own, whatever the caller says. */
+    shoal_journal_entry_t entry = s_entry("counter/c", 0, 1, "e", NULL);
+    entry.imported = true;
+    int64_t appended = s_append(journal, entry);
+    cr_assert_eq(shoal_journal_read_entry(journal, appended, &read, &error), 1);
+    cr_assert_not(read.imported);
+    shoal_journal_entry_clear(&read);
+    s_scanned_clear(&scanned);
+    shoal_journal_close(&journal);
+}
+
 Test(journal, last_pos_is_the_last_entry_appended_or_zero)
 {
     shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
@@ -1022,4 +1065,100 @@ Test(journal, a_bound_setting_is_recorded_then_enforced)
               "%s", error);
     free(error);
     shoal_journal_close(&journal);
+}
+
+/* ---------------------------------------------------------------------
+ * The migration from schema version 2
+ */
+
+/* Version 2's schema, as shoal wrote it. */
+static const char s_v2_schema[] =
+    "CREATE TABLE journal (pos INTEGER PRIMARY KEY, entity TEXT NOT NULL,"
+    "  shard INTEGER NOT NULL, prev_pos INTEGER NOT NULL,"
+    "  first_seq INTEGER NOT NULL, event_count INTEGER NOT NULL,"
+    "  outcome INTEGER NOT NULL, written_ms INTEGER NOT NULL,"
+    "  command_id TEXT, reply BLOB, events BLOB);"
+    "CREATE TABLE snapshots (entity TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL, state BLOB NOT NULL, dedup BLOB);"
+    "CREATE TABLE heads (entity TEXT PRIMARY KEY,"
+    "  pos INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE policy_offsets (policy TEXT PRIMARY KEY,"
+    "  pos INTEGER NOT NULL, event_index INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE topic_events (topic TEXT NOT NULL, shard INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL, entity TEXT NOT NULL,"
+    "  written_ms INTEGER NOT NULL, payload BLOB,"
+    "  PRIMARY KEY (topic, shard, seq)) WITHOUT ROWID;"
+    "CREATE TABLE timers (id TEXT PRIMARY KEY, due_ms INTEGER NOT NULL,"
+    "  type TEXT NOT NULL, entity_id TEXT NOT NULL, command TEXT NOT NULL,"
+    "  payload BLOB);"
+    "CREATE INDEX timers_by_due ON timers (due_ms, id);"
+    "CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  policy TEXT NOT NULL, pos INTEGER NOT NULL,"
+    "  event_index INTEGER NOT NULL, entity TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, attempts INTEGER NOT NULL, error TEXT,"
+    "  parked_ms INTEGER NOT NULL);"
+    "CREATE INDEX dead_letters_by_policy ON dead_letters (policy);"
+    "PRAGMA user_version = 2;";
+
+Test(journal, a_version_2_journal_migrates_and_its_entries_are_its_own)
+{
+    s_sql(s_v2_schema);
+    s_sql("INSERT INTO journal VALUES (1, 'counter/a', 3, 0, 1, 1, 0,"
+          " 1700000000000, 'c1', x'6f6b', x'65');"
+          "INSERT INTO journal VALUES (2, 'counter/a', 3, 1, 2, 1, 0,"
+          " 1700000000001, NULL, NULL, x'66');"
+          "INSERT INTO heads VALUES ('counter/a', 2);"
+          "INSERT INTO meta VALUES ('checkpoint_pos', 2);"
+          "INSERT INTO policy_offsets VALUES ('notify', 1, 0);");
+
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    cr_assert_eq(s_sql_int("PRAGMA user_version"), 3);
+    cr_assert_eq(s_sql_int("SELECT count(*) FROM journal WHERE imported = 0"),
+                 2, "the old entries were written by this node");
+    cr_assert_eq(s_sql_int("SELECT count(*) FROM policy_offsets"), 1);
+
+    /* The policies still see the old entries... */
+    s_scanned_t scanned = {0};
+    int64_t last_pos = -1;
+    cr_assert_eq(s_scan(journal, 0, 10, &scanned, &last_pos), 2);
+    cr_assert_str_eq(scanned.entry[0].command_id, "c1");
+    cr_assert_eq(last_pos, 2);
+
+    /* ...the directory finds them, and appends go on after them. */
+    s_visits_t visits;
+    shoal_journal_totals_t totals;
+    s_load_heads(journal, &visits, &totals, &last_pos);
+    cr_assert_eq(s_head(&visits, "counter/a"), 2);
+    cr_assert_eq(s_append(journal, s_entry("counter/a", 2, 3, "g", NULL)), 3);
+    s_scanned_clear(&scanned);
+    shoal_journal_close(&journal);
+
+    /* Opened again, nothing migrates twice. */
+    journal = s_open(SHOAL_DURABILITY_FULL, false);
+    cr_assert_eq(s_sql_int("PRAGMA user_version"), 3);
+    cr_assert_eq(s_sql_int("SELECT count(*) FROM journal"), 3);
+    shoal_journal_close(&journal);
+}
+
+Test(journal, a_failed_migration_leaves_the_version_2_journal_as_it_was)
+{
+    /* A column already named like the one version 3 adds makes the
+     * migration fail: its transaction is rolled back as a whole. */
+    s_sql(s_v2_schema);
+    s_sql("ALTER TABLE journal ADD COLUMN imported;"
+          "INSERT INTO journal VALUES (1, 'counter/a', 3, 0, 1, 1, 0,"
+          " 1700000000000, NULL, NULL, x'65', 7);");
+    char *error = s_open_refused(false);
+    cr_assert(strstr(error, s_path) && strstr(error, "version 3"), "error: %s",
+              error);
+    free(error);
+    cr_assert_eq(s_sql_int("PRAGMA user_version"), 2);
+    cr_assert_eq(s_sql_int("SELECT imported FROM journal WHERE pos = 1"), 7);
+
+    /* A read-only handle does not migrate: it refuses the old version. */
+    error = s_open_refused(true);
+    cr_assert(strstr(error, "version 2"), "error: %s", error);
+    free(error);
 }
