@@ -709,6 +709,11 @@ pid_t node_process_pid(const node_process_t *self)
     return self->pid;
 }
 
+const char *node_process_stderr_path(const node_process_t *self)
+{
+    return self->stderr_path;
+}
+
 shoal_client_t *node_process_client(const node_process_t *self)
 {
     return shoal_client_new(self->client_endpoint);

@@ -108,6 +108,9 @@ const char *node_process_status_endpoint(const node_process_t *self);
 /* The node's process id. */
 pid_t node_process_pid(const node_process_t *self);
 
+/* The file the node's stderr (its log) goes to, borrowed. */
+const char *node_process_stderr_path(const node_process_t *self);
+
 /* Returns a new client connected to the node's client port (the caller's,
  * shoal_client_destroy), or NULL. */
 shoal_client_t *node_process_client(const node_process_t *self);
