@@ -8,21 +8,32 @@
  * folder again when it changes) and logs each refusal as one line with
  * the port, the peer's address and its key.
  *
+ * Peers that fail the handshake before ZAP is asked (no CURVE at all, or
+ * a hello encrypted to another server key) are seen through a socket
+ * monitor of each watched server. Anyone can provoke a refusal, so at
+ * most S_REFUSALS_LOGGED lines a minute are written, and then one that
+ * counts those left out.
+ *
  * The folders' zcertstores belong to the actor's thread: the caller
  * builds one and hands it over with the ALLOW command.
  */
 #include "runtime/curve_auth.h"
 #include "runtime/curve.h"
 #include "runtime/log.h"
+#include "runtime/rate_limit.h"
 
 #include <czmq.h>
 #include <dirent.h>
 #include <errno.h>
+#include <string.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define S_DOMAINS_MAX 8
+#define S_WATCHES_MAX 8
+#define S_REFUSALS_LOGGED 20
+#define S_REFUSAL_WINDOW_MS 60000
 
 struct shoal_curve_auth {
     zactor_t *actor;
@@ -37,12 +48,22 @@ typedef struct {
     zcertstore_t *store;
 } s_domain_t;
 
+/* A server whose failed handshakes are logged. */
+typedef struct {
+    zsock_t *monitor; /* PAIR, connected to the server's monitor */
+    char *what;
+} s_watch_t;
+
 /* The actor's state. */
 typedef struct {
     zsock_t *pipe;
     zsock_t *handler; /* REP, bound at the ZAP endpoint */
+    zpoller_t *poller;
     s_domain_t domains[S_DOMAINS_MAX];
     size_t domain_count;
+    s_watch_t watches[S_WATCHES_MAX];
+    size_t watch_count;
+    shoal_rate_limit_t refusals; /* log lines about refused peers */
 } s_self_t;
 
 /* Sets *error to a formatted, malloc'd message. */
@@ -85,6 +106,36 @@ static s_domain_t *s_find_domain(s_self_t *self, const char *name)
     return NULL;
 }
 
+/* Logs the count of refusals left out of the log once their minute has
+ * passed or, when the handler stops, at once. */
+static void s_log_dropped(s_self_t *self, bool stopping)
+{
+    uint64_t dropped =
+        stopping ? self->refusals.dropped
+                 : shoal_rate_limit_flush(&self->refusals, zclock_mono());
+    if (dropped)
+        shoal_log(SHOAL_LOG_WARN,
+                  "%llu more refused connections were not logged (at most "
+                  "%d a minute are)",
+                  (unsigned long long)dropped, S_REFUSALS_LOGGED);
+}
+
+/* Logs one refused peer at WARN, within the limit of lines a minute. */
+static void s_log_refusal(s_self_t *self, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void s_log_refusal(s_self_t *self, const char *format, ...)
+{
+    s_log_dropped(self, false);
+    if (!shoal_rate_limit_take(&self->refusals, zclock_mono()))
+        return;
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    shoal_log(SHOAL_LOG_WARN, "%s", line);
+}
+
 /* Decides on one peer: returns true to admit it, or false after logging
  * why it was refused. key is its public key in Z85, or "" when it did not
  * use CURVE. */
@@ -94,23 +145,23 @@ static bool s_decide(s_self_t *self, const char *domain_name,
 {
     s_domain_t *domain = s_find_domain(self, domain_name);
     if (!domain) {
-        shoal_log(SHOAL_LOG_WARN,
-                  "ZAP domain '%s': refused %s key %s from %s: no "
-                  "certificates are allowed in this domain",
-                  domain_name, mechanism, *key ? key : "(none)", address);
+        s_log_refusal(self,
+                      "ZAP domain '%s': refused %s key %s from %s: no "
+                      "certificates are allowed in this domain",
+                      domain_name, mechanism, *key ? key : "(none)", address);
         return false;
     }
     if (!streq(mechanism, "CURVE") || !*key) {
-        shoal_log(SHOAL_LOG_WARN,
-                  "%s: refused a %s connection from %s: only CURVE "
-                  "is allowed",
-                  domain->what, mechanism, address);
+        s_log_refusal(self,
+                      "%s: refused a %s connection from %s: only CURVE "
+                      "is allowed",
+                      domain->what, mechanism, address);
         return false;
     }
     zcert_t *cert = zcertstore_lookup(domain->store, key);
     if (!cert) {
-        shoal_log(SHOAL_LOG_WARN, "%s: refused CURVE key %s from %s: not in %s",
-                  domain->what, key, address, domain->directory);
+        s_log_refusal(self, "%s: refused CURVE key %s from %s: not in %s",
+                      domain->what, key, address, domain->directory);
         return false;
     }
     const char *name = zcert_meta(cert, "name");
@@ -187,6 +238,75 @@ static void s_handle_allow(s_self_t *self, zmsg_t *command)
     zsock_signal(self->pipe, 0);
 }
 
+/* Handles WATCH endpoint what: connects to a server's monitor. Signals
+ * 0, or 1 when it cannot. */
+static void s_handle_watch(s_self_t *self, zmsg_t *command)
+{
+    char *endpoint = zmsg_popstr(command);
+    char *what = zmsg_popstr(command);
+    assert(endpoint && what);
+    zsock_t *monitor = NULL;
+    if (self->watch_count < S_WATCHES_MAX) {
+        monitor = zsock_new(ZMQ_PAIR);
+        if (monitor && zsock_connect(monitor, "%s", endpoint) < 0)
+            zsock_destroy(&monitor);
+    }
+    zstr_free(&endpoint);
+    if (!monitor) {
+        zstr_free(&what);
+        zsock_signal(self->pipe, 1);
+        return;
+    }
+    self->watches[self->watch_count++] = (s_watch_t){monitor, what};
+    zpoller_add(self->poller, monitor);
+    zsock_signal(self->pipe, 0);
+}
+
+/* Logs one event of a watched server: a handshake that failed before ZAP
+ * was asked. libzmq names the server's endpoint there, not the peer's.
+ * A plaintext client is seen as one only when the node reads its
+ * greeting before the client, having read the node's, hangs up. */
+static void s_handle_event(s_self_t *self, s_watch_t *watch)
+{
+    zmsg_t *event = zmsg_recv(watch->monitor);
+    zframe_t *head = event ? zmsg_first(event) : NULL;
+    if (!head || zframe_size(head) != 6) {
+        zmsg_destroy(&event);
+        return; /* defensive: not a monitor event */
+    }
+    uint16_t kind;
+    uint32_t value;
+    memcpy(&kind, zframe_data(head), 2);
+    memcpy(&value, zframe_data(head) + 2, 4);
+    zmsg_destroy(&event);
+    if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+        /* the peer hung up first: a plaintext client sometimes does */
+        shoal_log(SHOAL_LOG_DEBUG,
+                  "%s: a connection ended during the "
+                  "handshake: %s",
+                  watch->what, strerror((int)value));
+        return;
+    }
+    if (kind != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        return;
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        s_log_refusal(self,
+                      "%s: refused a connection that does not use CURVE "
+                      "(a client without --curve-key?)",
+                      watch->what);
+    else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+        s_log_refusal(self,
+                      "%s: refused a CURVE connection encrypted to another "
+                      "server key (a client whose --server-key is not this "
+                      "node's?)",
+                      watch->what);
+    else
+        s_log_refusal(self,
+                      "%s: refused a connection that broke the ZeroMQ "
+                      "handshake (protocol error 0x%x)",
+                      watch->what, (unsigned)value);
+}
+
 /* Handles one command from the pipe. Returns -1 on $TERM. */
 static int s_handle_command(s_self_t *self)
 {
@@ -199,6 +319,8 @@ static int s_handle_command(s_self_t *self)
         rc = -1;
     else if (streq(name, "ALLOW"))
         s_handle_allow(self, command);
+    else if (streq(name, "WATCH"))
+        s_handle_watch(self, command);
     zstr_free(&name);
     zmsg_destroy(&command);
     return rc;
@@ -213,6 +335,11 @@ static void s_self_clear(s_self_t *self)
         zstr_free(&self->domains[i].directory);
         zcertstore_destroy(&self->domains[i].store);
     }
+    for (size_t i = 0; i < self->watch_count; i++) {
+        zsock_destroy(&self->watches[i].monitor);
+        zstr_free(&self->watches[i].what);
+    }
+    zpoller_destroy(&self->poller);
     zsock_destroy(&self->handler);
 }
 
@@ -222,6 +349,8 @@ static void s_actor(zsock_t *pipe, void *args)
 {
     shoal_curve_auth_t *owner = args;
     s_self_t self = {.pipe = pipe};
+    shoal_rate_limit_init(&self.refusals, S_REFUSALS_LOGGED,
+                          S_REFUSAL_WINDOW_MS);
     self.handler = zsock_new(ZMQ_REP);
     if (!self.handler || zsock_bind(self.handler, S_ZAP_ENDPOINT) < 0) {
         s_error(&owner->error, "ZAP handler %s: cannot bind: %s",
@@ -234,18 +363,23 @@ static void s_actor(zsock_t *pipe, void *args)
         return;
     }
     zsock_signal(pipe, 0);
-    zpoller_t *poller = zpoller_new(pipe, self.handler, NULL);
+    self.poller = zpoller_new(pipe, self.handler, NULL);
     while (true) {
-        void *ready = zpoller_wait(poller, -1);
+        int64_t wait = shoal_rate_limit_wait_ms(&self.refusals, zclock_mono());
+        void *ready = zpoller_wait(self.poller, wait < 0 ? -1 : (int)wait);
         if (ready == self.handler)
             s_handle_request(&self);
         else if (ready == pipe) {
             if (s_handle_command(&self) < 0)
                 break;
-        } else if (zpoller_terminated(poller))
+        } else if (zpoller_terminated(self.poller))
             break;
+        for (size_t i = 0; i < self.watch_count; i++)
+            if (ready == self.watches[i].monitor)
+                s_handle_event(&self, &self.watches[i]);
+        s_log_dropped(&self, false);
     }
-    zpoller_destroy(&poller);
+    s_log_dropped(&self, true);
     s_self_clear(&self);
 }
 
@@ -343,6 +477,29 @@ int shoal_curve_auth_allow(shoal_curve_auth_t *self, const char *domain,
         return -1;
     }
     return count;
+}
+
+int shoal_curve_auth_watch(shoal_curve_auth_t *self, zsock_t *server,
+                           const char *what, char **error)
+{
+    assert(self && server && what);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://shoal-curve-watch-%p",
+             (void *)server);
+    if (zmq_socket_monitor(zsock_resolve(server), endpoint,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) < 0) {
+        s_error(error, "%s: cannot watch its handshakes: %s", what,
+                zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    zstr_sendx(self->actor, "WATCH", endpoint, what, NULL);
+    if (zsock_wait(self->actor) != 0) {
+        zmq_socket_monitor(zsock_resolve(server), NULL, 0);
+        s_error(error, "%s: cannot watch its handshakes", what);
+        return -1;
+    }
+    return 0;
 }
 
 void shoal_curve_auth_destroy(shoal_curve_auth_t **self_p)

@@ -5,7 +5,6 @@
  */
 #include "actors/keymap.h"
 #include "cluster/shard.h"
-#include "runtime/curve.h"
 #include "runtime/log.h"
 #include "runtime/node_internal.h"
 #include "runtime/pipes.h"
@@ -223,20 +222,20 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
     }
 }
 
-/* Binds a ROUTER, a CURVE server with the keys of curve unless it is
- * NULL, and returns it with its resolved endpoint in *resolved
- * (malloc'd). Returns NULL with *error set when the bind fails. */
+/* Binds a ROUTER, secured by security unless it is NULL, and returns it
+ * with its resolved endpoint in *resolved (malloc'd). Returns NULL with
+ * *error set when the bind fails. */
 static zsock_t *s_bind_router(const char *endpoint, const char *what,
-                              zcert_t *curve, char **resolved, char **error)
+                              shoal_security_t *security, char **resolved,
+                              char **error)
 {
     zsock_t *socket = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(socket, 0);
     zsock_set_sndhwm(socket, 100000);
     zsock_set_rcvhwm(socket, 100000);
-    if (curve && shoal_curve_make_server(socket, curve,
-                                         SHOAL_SECURITY_CLIENT_DOMAIN) < 0) {
-        s_error(error, "%s %s: cannot use CURVE: %s", what, endpoint,
-                zmq_strerror(zmq_errno()));
+    if (security &&
+        shoal_security_secure(security, socket, SHOAL_SECURITY_CLIENT_DOMAIN,
+                              what, error) < 0) {
         zsock_destroy(&socket);
         return NULL;
     }
@@ -274,7 +273,7 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
     }
     if (started) {
         self->client =
-            s_bind_router(config->endpoint, "client port", self->security.cert,
+            s_bind_router(config->endpoint, "client port", &self->security,
                           &self->client_endpoint, error);
         self->status =
             self->client

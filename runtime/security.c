@@ -65,6 +65,21 @@ int shoal_security_start(shoal_security_t *self, const shoal_config_t *config,
     return 0;
 }
 
+int shoal_security_secure(shoal_security_t *self, zsock_t *server,
+                          const char *domain, const char *what, char **error)
+{
+    if (!self->cert)
+        return 0;
+    if (shoal_curve_make_server(server, self->cert, domain) < 0) {
+        free(*error);
+        if (asprintf(error, "%s: cannot use CURVE: %s", what,
+                     zmq_strerror(zmq_errno())) < 0)
+            *error = NULL;
+        return -1;
+    }
+    return shoal_curve_auth_watch(self->auth, server, what, error);
+}
+
 void shoal_security_stop(shoal_security_t *self)
 {
     shoal_curve_auth_destroy(&self->auth);

@@ -32,6 +32,14 @@ typedef struct {
 int shoal_security_start(shoal_security_t *self, const shoal_config_t *config,
                          char **error);
 
+/* Makes server (a socket not yet bound, borrowed) a CURVE server with the
+ * node's key whose peers the ZAP handler admits from domain, and logs its
+ * failed handshakes under what ("client port"). Does nothing when *self
+ * is empty (CURVE off). Call from the thread that owns server. Returns 0,
+ * or -1 with *error set (malloc'd) naming what and the reason. */
+int shoal_security_secure(shoal_security_t *self, zsock_t *server,
+                          const char *domain, const char *what, char **error);
+
 /* Stops the ZAP handler and frees the key; call after closing the
  * sockets secured with it. Leaves *self empty. Safe on an empty one. */
 void shoal_security_stop(shoal_security_t *self);

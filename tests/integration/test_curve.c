@@ -3,11 +3,11 @@
  * node: with curve_secret_key and curve_clients it answers the clients
  * whose public certificate is in the folder and nobody else. An unknown
  * key gets no answer and the node logs it with the peer's address; a
- * plaintext client and a client that trusts another server key get
- * nothing. The folder is read again when it changes. `shoal keygen`
- * writes the files both sides use, the secret one with mode 0600; bad
- * key files stop the node at startup with exit 1 and one line naming the
- * file. The status socket refuses a public address unless allowed.
+ * plaintext client gets nothing, and so does a client that trusts
+ * another server key, which the node logs too. The folder is read again when it
+ * changes. `shoal keygen` writes the files both sides use, the secret one with
+ * mode 0600; bad key files stop the node at startup with exit 1 and one line
+ * naming the file. The status socket refuses a public address unless allowed.
  */
 #include "node_process.h"
 #include "runtime/curve.h"
@@ -236,6 +236,10 @@ Test(curve, a_client_trusting_another_server_key_gets_nothing)
     shoal_client_t *client = s_client("alice", "impostor");
     cr_assert_not(s_pongs(client, REFUSED_WAIT_MS));
     shoal_client_destroy(&client);
+    char *line = s_log_line("WARN", "client port: refused a CURVE connection",
+                            "another server key", NULL);
+    cr_assert_not_null(line, "no refusal in the log");
+    free(line);
 }
 
 Test(curve, the_folder_applies_to_each_new_connection)
