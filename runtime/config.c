@@ -404,8 +404,8 @@ void shoal_config_print_help(FILE *out)
         fprintf(out, "\n");
     }
     fprintf(out, "\nExit: 0 after a clean stop (SIGTERM, SIGINT), 1 when "
-                 "the node cannot start\n(plugin, journal, endpoint), 2 "
-                 "on a bad setting.\n");
+                 "the node cannot start\n(plugin, journal, CURVE key file, "
+                 "endpoint), 2 on a bad setting.\n");
 }
 
 /* Returns the value of flag argv[*i] ("--name value" or "--name=value"),
