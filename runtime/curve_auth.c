@@ -89,7 +89,10 @@ static void s_answer(s_self_t *self, zframe_t **request_id, const char *code,
 {
     zmsg_t *reply = zmsg_new();
     zmsg_addstr(reply, "1.0");
-    zmsg_append(reply, request_id);
+    if (*request_id)
+        zmsg_append(reply, request_id);
+    else
+        zmsg_addmem(reply, NULL, 0); /* defensive: a request without one */
     zmsg_addstr(reply, code);
     zmsg_addstr(reply, text);
     zmsg_addstr(reply, user_id);
@@ -128,7 +131,7 @@ static void s_log_refusal(s_self_t *self, const char *format, ...)
     s_log_dropped(self, false);
     if (!shoal_rate_limit_take(&self->refusals, zclock_mono()))
         return;
-    char line[512];
+    char line[1024];
     va_list args;
     va_start(args, format);
     vsnprintf(line, sizeof line, format, args);

@@ -9,7 +9,6 @@
 #include "runtime/endpoint.h"
 #include "runtime/log.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 
 /* Sets *error to "SETTING: reason", malloc'd; takes reason. */
