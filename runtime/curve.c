@@ -2,10 +2,10 @@
  * runtime/curve.c - CURVE certificate files and the socket options that
  * make a ZeroMQ socket a CURVE server or client.
  *
- * The files are read with zconfig rather than zcert_load: zcert_load
- * falls back from one file to its _secret companion and says nothing
- * about what is wrong, and an operator who named the wrong file needs to
- * be told which and why.
+ * The files are parsed with zconfig rather than loaded with zcert_load:
+ * zcert_load falls back from one file to its _secret companion and says
+ * nothing about what is wrong, and an operator who named the wrong file
+ * needs to be told which and why.
  */
 #include "runtime/curve.h"
 
@@ -34,8 +34,13 @@ static void s_error(char **error, const char *path, const char *format, ...)
         *error = NULL;
 }
 
+/* A certificate is a few hundred bytes: a bigger file is not one. */
+#define S_FILE_MAX 16384
+
 /* Loads the certificate file at path as ZPL. Returns it (the caller's,
- * zconfig_destroy), or NULL with *error set. */
+ * zconfig_destroy), or NULL with *error set. Reads the text first and
+ * parses it with zconfig_chunk_load: zconfig_load leaks the file's handle
+ * when the text is not valid ZPL (CZMQ 4.2.1). */
 static zconfig_t *s_load_file(const char *path, char **error)
 {
     struct stat status;
@@ -47,13 +52,28 @@ static zconfig_t *s_load_file(const char *path, char **error)
         s_error(error, path, "not a file");
         return NULL;
     }
-    FILE *file = fopen(path, "r");
+    if (status.st_size > S_FILE_MAX) {
+        s_error(error, path, "not a certificate: larger than %d bytes",
+                S_FILE_MAX);
+        return NULL;
+    }
+    FILE *file = fopen(path, "rb");
     if (!file) {
         s_error(error, path, "cannot read: %s", strerror(errno));
         return NULL;
     }
+    char text[S_FILE_MAX];
+    size_t size = fread(text, 1, sizeof text, file);
+    bool failed = ferror(file);
     fclose(file);
-    zconfig_t *root = zconfig_load(path);
+    if (failed) {
+        s_error(error, path, "cannot read: %s", strerror(EIO));
+        return NULL;
+    }
+    zchunk_t *chunk = zchunk_new(text, size);
+    zconfig_t *root = chunk ? zconfig_chunk_load(chunk) : NULL;
+    zchunk_destroy(&chunk);
+    memset(text, 0, size); /* it may hold a secret key */
     if (!root)
         s_error(error, path, "not a certificate: not valid ZPL");
     return root;

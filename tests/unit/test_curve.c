@@ -121,6 +121,15 @@ Test(curve, a_file_without_a_curve_section_is_not_a_certificate)
     free(path);
 }
 
+Test(curve, text_that_is_not_zpl_is_not_a_certificate)
+{
+    char *path = s_write("binary.key_secret", "\x7f"
+                                              "ELF = = =\n\tfoo\n");
+    cr_assert_null(shoal_curve_load_secret(path, &s_error));
+    s_assert_error(path, "not valid ZPL");
+    free(path);
+}
+
 Test(curve, keys_must_be_40_z85_characters)
 {
     char *path = s_write("short.key_secret", "curve\n    public-key = \"abc\"\n"
