@@ -15,11 +15,15 @@ int cli_client_open(const cli_command_t *command, const cli_options_t *options,
 {
     *client = NULL;
     if (options->curve_key && !options->server_key)
-        return cli_usage_error(command, "--curve-key needs --server-key, the "
-                                        "node's public certificate");
+        return cli_usage_error(command,
+                               "--curve-key (or $SHOAL_CURVE_KEY) needs "
+                               "--server-key (or $SHOAL_SERVER_KEY), the "
+                               "node's public certificate");
     if (options->server_key && !options->curve_key)
-        return cli_usage_error(command, "--server-key needs --curve-key, this "
-                                        "client's secret certificate");
+        return cli_usage_error(command,
+                               "--server-key (or $SHOAL_SERVER_KEY) needs "
+                               "--curve-key (or $SHOAL_CURVE_KEY), this "
+                               "client's secret certificate");
     if (!options->curve_key) {
         *client = shoal_client_new(options->endpoint);
         if (*client == NULL)
