@@ -10,6 +10,9 @@
  * Status requests use a fresh DEALER per call with an empty delimiter
  * frame, so they work against any ROUTER that follows the REQ envelope.
  *
+ * A CURVE client (shoal_client_new_curve) sets its keys and the node's
+ * public key on the DEALER before it connects (runtime/curve.c).
+ *
  * Every socket has linger 0: destroying a client never waits for unsent
  * requests to a node that is gone.
  *
@@ -21,6 +24,7 @@
  * ZeroMQ's EAGAIN; a receive timeout sets EAGAIN and an interruption EINTR.
  */
 #include "runtime/client_internal.h"
+#include "runtime/curve.h"
 #include "shoal/plugin.h"
 
 #include <czmq.h>
@@ -226,9 +230,12 @@ static void s_czmq_init(void)
     zsys_init();
 }
 
-/* Creates a DEALER with linger 0 and no send blocking, connected to
- * endpoint. Returns NULL (errno EINVAL) when the endpoint is malformed. */
-static zsock_t *s_dealer_new(const char *endpoint)
+/* Creates a DEALER with linger 0 and no send blocking, a CURVE client
+ * with the keys of curve trusting server_key unless curve is NULL,
+ * connected to endpoint. Returns NULL (errno EINVAL) when the endpoint or
+ * server_key is malformed. */
+static zsock_t *s_dealer_new(const char *endpoint, zcert_t *curve,
+                             const char *server_key)
 {
     if (endpoint == NULL || *endpoint == '\0') {
         errno = EINVAL;
@@ -241,7 +248,8 @@ static zsock_t *s_dealer_new(const char *endpoint)
         return NULL;
     zsock_set_linger(dealer, 0);
     zsock_set_sndtimeo(dealer, 0);
-    if (zsock_connect(dealer, "%s", endpoint) != 0) {
+    if ((curve && shoal_curve_make_client(dealer, curve, server_key) != 0) ||
+        zsock_connect(dealer, "%s", endpoint) != 0) {
         zsock_destroy(&dealer);
         errno = EINVAL;
         return NULL;
@@ -292,15 +300,16 @@ zmsg_t *shoal__client_request_new(const char *request_id, const char *verb)
  * Public API
  */
 
-/* Connects a new client to endpoint. Returns NULL (errno EINVAL) when the
- * endpoint is NULL or malformed, or NULL when ZeroMQ cannot make a socket.
- * The caller owns the client (shoal_client_destroy). */
-shoal_client_t *shoal_client_new(const char *endpoint)
+/* Makes a client whose DEALER connects to endpoint, as a CURVE client
+ * with the keys of curve trusting server_key unless curve is NULL.
+ * Returns NULL with errno as s_dealer_new leaves it, or ENOMEM. */
+static shoal_client_t *s_client_new(const char *endpoint, zcert_t *curve,
+                                    const char *server_key)
 {
     shoal_client_t *self = calloc(1, sizeof *self);
     if (self == NULL)
         return NULL;
-    self->dealer = s_dealer_new(endpoint);
+    self->dealer = s_dealer_new(endpoint, curve, server_key);
     self->held = self->dealer != NULL ? zlist_new() : NULL;
     if (self->held == NULL) {
         int saved_errno = self->dealer != NULL ? ENOMEM : errno;
@@ -309,6 +318,46 @@ shoal_client_t *shoal_client_new(const char *endpoint)
         errno = saved_errno;
         return NULL;
     }
+    return self;
+}
+
+/* Connects a new client to endpoint. Returns NULL (errno EINVAL) when the
+ * endpoint is NULL or malformed, or NULL when ZeroMQ cannot make a socket.
+ * The caller owns the client (shoal_client_destroy). */
+shoal_client_t *shoal_client_new(const char *endpoint)
+{
+    return s_client_new(endpoint, NULL, NULL);
+}
+
+/* Connects a new CURVE client to endpoint with the secret certificate in
+ * the file client_key, trusting the node whose public certificate is in
+ * the file server_key. Returns NULL with errno EINVAL when the endpoint
+ * is malformed or a key file unusable, and then, when error is not NULL,
+ * *error (the caller's, free()) says which and why; NULL when ZeroMQ
+ * cannot make a socket. The caller owns the client. */
+shoal_client_t *shoal_client_new_curve(const char *endpoint,
+                                       const char *client_key,
+                                       const char *server_key, char **error)
+{
+    assert(client_key && server_key);
+    char *reason = NULL;
+    char server_public[SHOAL_CURVE_KEY_TEXT + 1];
+    zcert_t *cert = NULL;
+    if (shoal_curve_load_public(server_key, server_public, &reason) == 0)
+        cert = shoal_curve_load_secret(client_key, &reason);
+    shoal_client_t *self =
+        cert ? s_client_new(endpoint, cert, server_public) : NULL;
+    if (cert && !self && errno == EINVAL &&
+        asprintf(&reason, "invalid endpoint '%s'",
+                 endpoint ? endpoint : "(null)") < 0)
+        reason = NULL;
+    zcert_destroy(&cert);
+    if (!self && reason)
+        errno = EINVAL;
+    if (error)
+        *error = self ? NULL : reason;
+    else
+        free(reason);
     return self;
 }
 
@@ -557,7 +606,7 @@ int shoal_status_request(const char *status_endpoint, const char *request,
         errno = EINVAL;
         return -1;
     }
-    zsock_t *dealer = s_dealer_new(status_endpoint);
+    zsock_t *dealer = s_dealer_new(status_endpoint, NULL, NULL);
     if (dealer == NULL)
         return -1;
     int rc = s_status_exchange(dealer, request, timeout_ms, answer);

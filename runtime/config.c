@@ -3,6 +3,7 @@
  * the ZPL config file (read with CZMQ's zconfig).
  */
 #include "runtime/config.h"
+#include "runtime/endpoint.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -16,6 +17,7 @@ typedef enum {
     S_NUMBER, /* uint64_t, within [min, max] */
     S_LIST,   /* char ** (NULL-terminated) at offset, its size_t count
                  right after: each use appends */
+    S_BOOL,   /* bool: true or false */
     S_DURABILITY,
     S_LOG_LEVEL,
 } s_kind_t;
@@ -37,7 +39,22 @@ static const s_setting_t s_settings[] = {
     {"endpoint", S_TEXT, S_AT(endpoint), "tcp://127.0.0.1:7700", 0, 0,
      "client port, a ZeroMQ endpoint to bind (port * = ephemeral)"},
     {"status_endpoint", S_TEXT, S_AT(status_endpoint), "tcp://127.0.0.1:7701",
-     0, 0, "status socket endpoint to bind"},
+     0, 0,
+     "status socket endpoint to bind; it has no authentication, so it must "
+     "be on a loopback address (or ipc://) unless status_allow_remote is "
+     "true"},
+    {"status_allow_remote", S_BOOL, S_AT(status_allow_remote), "false", 0, 0,
+     "let the status socket bind where other machines can reach it; anyone "
+     "who reaches it can read every entity's state and retry dead letters "
+     "(see docs/SECURITY.md)"},
+    {"curve_secret_key", S_TEXT, S_AT(curve_secret_key), NULL, 0, 0,
+     "the node's CURVE secret certificate (NAME.key_secret, from `shoal "
+     "keygen`); when set, the client port encrypts and accepts only the "
+     "clients whose public certificate is in curve_clients"},
+    {"curve_clients", S_TEXT, S_AT(curve_clients), NULL, 0, 0,
+     "folder of the public certificates (NAME.key) of the clients allowed "
+     "on the client port; files added or removed there apply to the next "
+     "connection; needs curve_secret_key"},
     {"data_dir", S_TEXT, S_AT(data_dir), "./var", 0, 0,
      "folder of the journal (journal.db), created when missing"},
     {"plugin", S_LIST, S_AT(plugins), NULL, 0, 0,
@@ -210,6 +227,14 @@ int shoal_config_set(shoal_config_t *config, const char *name,
             return -1;
         }
         return s_append(field, value);
+    case S_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+            *(bool *)field = value[0] == 't';
+            return 0;
+        }
+        s_error(error, "setting %s: '%s' is not true or false", setting->name,
+                value);
+        return -1;
     case S_DURABILITY:
         if (strcmp(value, "full") == 0)
             config->durability = SHOAL_DURABILITY_FULL;
@@ -329,6 +354,30 @@ int shoal_config_load_file(shoal_config_t *config, const char *path,
     return rc;
 }
 
+int shoal_config_check(const shoal_config_t *config, char **error)
+{
+    if (config->curve_clients && !config->curve_secret_key) {
+        s_error(error, "setting curve_clients: needs curve_secret_key, the "
+                       "node's own CURVE certificate");
+        return -1;
+    }
+    if (config->curve_secret_key && !config->curve_clients) {
+        s_error(error, "setting curve_secret_key: needs curve_clients, the "
+                       "folder of the certificates of the clients allowed in");
+        return -1;
+    }
+    if (!config->status_allow_remote &&
+        !shoal_endpoint_is_local(config->status_endpoint)) {
+        s_error(error,
+                "setting status_endpoint: '%s' is not a loopback address; "
+                "the status socket has no authentication: set "
+                "status_allow_remote to true to bind it there anyway",
+                config->status_endpoint);
+        return -1;
+    }
+    return 0;
+}
+
 void shoal_config_print_help(FILE *out)
 {
     fprintf(out,
@@ -356,8 +405,8 @@ void shoal_config_print_help(FILE *out)
         fprintf(out, "\n");
     }
     fprintf(out, "\nExit: 0 after a clean stop (SIGTERM, SIGINT), 1 when "
-                 "the node cannot start\n(plugin, journal, endpoint), 2 "
-                 "on a bad setting.\n");
+                 "the node cannot start\n(plugin, journal, CURVE key file, "
+                 "endpoint), 2 on a bad setting.\n");
 }
 
 /* Returns the value of flag argv[*i] ("--name value" or "--name=value"),
@@ -426,5 +475,7 @@ shoal_config_result_t shoal_config_parse(shoal_config_t *config, int argc,
             return SHOAL_CONFIG_ERROR;
         }
     }
+    if (shoal_config_check(config, error) < 0)
+        return SHOAL_CONFIG_ERROR;
     return SHOAL_CONFIG_RUN;
 }

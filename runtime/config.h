@@ -8,6 +8,7 @@
 
 #include "persistence/journal.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,9 @@ typedef struct {
     char *node_name;
     char *endpoint;
     char *status_endpoint;
+    bool status_allow_remote;
+    char *curve_secret_key; /* NULL: the client port is plaintext */
+    char *curve_clients;    /* folder of the clients' public certificates */
     char *data_dir;
     char **plugins; /* NULL-terminated; the count must follow */
     size_t plugin_count;
@@ -83,11 +87,18 @@ int shoal_config_load_file(shoal_config_t *config, const char *path,
                            char **error);
 
 /* Applies defaults, then the file named by --config, then the flags of
- * argv. Prints the help to help_out on --help. On SHOAL_CONFIG_ERROR,
- * *error (malloc'd) says what was wrong. */
+ * argv, then shoal_config_check. Prints the help to help_out on --help. On
+ * SHOAL_CONFIG_ERROR, *error (malloc'd) says what was wrong. */
 shoal_config_result_t shoal_config_parse(shoal_config_t *config, int argc,
                                          char **argv, FILE *help_out,
                                          char **error);
+
+/* Checks the settings that depend on one another: CURVE needs both its
+ * key and its client folder, and the status socket stays on a loopback
+ * address unless status_allow_remote says otherwise. The key files
+ * themselves are read when the node starts. Returns 0, or -1 with *error
+ * set (malloc'd) naming the setting and the reason. */
+int shoal_config_check(const shoal_config_t *config, char **error);
 
 /* Prints every setting with its default and documentation. */
 void shoal_config_print_help(FILE *out);

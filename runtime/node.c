@@ -222,15 +222,23 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
     }
 }
 
-/* Binds a ROUTER and returns it, with its resolved endpoint in *resolved
- * (malloc'd). Returns NULL with *error set when the bind fails. */
+/* Binds a ROUTER, secured by security unless it is NULL, and returns it
+ * with its resolved endpoint in *resolved (malloc'd). Returns NULL with
+ * *error set when the bind fails. */
 static zsock_t *s_bind_router(const char *endpoint, const char *what,
-                              char **resolved, char **error)
+                              shoal_security_t *security, char **resolved,
+                              char **error)
 {
     zsock_t *socket = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(socket, 0);
     zsock_set_sndhwm(socket, 100000);
     zsock_set_rcvhwm(socket, 100000);
+    if (security &&
+        shoal_security_secure(security, socket, SHOAL_SECURITY_CLIENT_DOMAIN,
+                              what, error) < 0) {
+        zsock_destroy(&socket);
+        return NULL;
+    }
     if (zsock_bind(socket, "%s", endpoint) < 0) {
         s_error(error, "%s %s: cannot bind: %s", what, endpoint,
                 zmq_strerror(zmq_errno()));
@@ -254,7 +262,8 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         heads[i] = shoal_keymap_new(true);
         assert(heads[i]);
     }
-    bool started = s_load_plugins(self, error) == 0 &&
+    bool started = shoal_security_start(&self->security, config, error) == 0 &&
+                   s_load_plugins(self, error) == 0 &&
                    s_open_journal(self, heads, error) == 0;
     if (started)
         started = shoal__node_start_edge(self, error) == 0;
@@ -263,11 +272,12 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         started = s_start_reactor(self, error) == 0;
     }
     if (started) {
-        self->client = s_bind_router(config->endpoint, "client port",
-                                     &self->client_endpoint, error);
+        self->client =
+            s_bind_router(config->endpoint, "client port", &self->security,
+                          &self->client_endpoint, error);
         self->status =
             self->client
-                ? s_bind_router(config->status_endpoint, "status socket",
+                ? s_bind_router(config->status_endpoint, "status socket", NULL,
                                 &self->status_endpoint, error)
                 : NULL;
         started = self->client && self->status &&
@@ -460,6 +470,7 @@ void shoal_node_destroy(shoal_node_t **self_p)
     zsock_destroy(&self->answers);
     zsock_destroy(&self->client);
     zsock_destroy(&self->status);
+    shoal_security_stop(&self->security);
     for (uint32_t i = 0; self->reader_journals && i < self->config->readers;
          i++)
         shoal_journal_close(&self->reader_journals[i]);

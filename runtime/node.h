@@ -11,11 +11,13 @@
 
 typedef struct shoal_node shoal_node_t;
 
-/* Starts a node: loads every plugin (before anything else, so a bad one
+/* Starts a node: reads its CURVE key and client certificates when set,
+ * loads every plugin (before anything else, so a bad key file or plugin
  * stops the node before any socket is bound), opens and recovers the
  * journal directory, starts the threads and binds both sockets. config is
  * borrowed and must outlive the node. Returns NULL with *error set
- * (malloc'd) naming the plugin, file or endpoint and the reason. */
+ * (malloc'd) naming the setting, plugin, file or endpoint and the
+ * reason. */
 shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error);
 
 /* The resolved endpoints (ephemeral ports filled in); borrowed. */

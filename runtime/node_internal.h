@@ -19,6 +19,7 @@
 #include "runtime/plugins.h"
 #include "runtime/protocol.h"
 #include "runtime/reactor.h"
+#include "runtime/security.h"
 #include "runtime/stats.h"
 #include "runtime/worker.h"
 
@@ -26,6 +27,7 @@
 
 struct shoal_node {
     const shoal_config_t *config;
+    shoal_security_t security; /* CURVE on the client port, when set */
     shoal_clock_t clock;
     shoal_plugins_t *plugins;
     const char **type_names;

@@ -78,6 +78,20 @@ typedef struct {
  * an unreachable node shows as a receive timeout. */
 shoal_client_t *shoal_client_new(const char *endpoint);
 
+/* Connects a new client to endpoint over CURVE (see docs/SECURITY.md):
+ * encrypted, and admitted only by a node that knows the client's public
+ * key. client_key is the client's secret certificate file
+ * (NAME.key_secret, from `shoal keygen`); server_key the node's public
+ * certificate file (NODE.key), so that the client talks only to that
+ * node. Returns NULL when the endpoint is malformed (errno EINVAL) or a
+ * key file is unusable (errno EINVAL); then, when error is not NULL,
+ * *error is set to a message naming the file and the reason (the
+ * caller's, free()). A node that refuses the key shows, as an unreachable
+ * one does, as a receive timeout. */
+shoal_client_t *shoal_client_new_curve(const char *endpoint,
+                                       const char *client_key,
+                                       const char *server_key, char **error);
+
 /* Closes the client and sets *self_p to NULL. NULL-safe. */
 void shoal_client_destroy(shoal_client_t **self_p);
 

@@ -39,7 +39,10 @@ typedef struct {
     const char *from;            /* --from CURSOR, or NULL */
     bool follow;                 /* --follow */
     unsigned max_events;         /* --max N; 0: no limit */
-    char **args;                 /* arguments after the command name */
+    const char *curve_key;       /* --curve-key or $SHOAL_CURVE_KEY, or NULL */
+    const char *server_key; /* --server-key or $SHOAL_SERVER_KEY, or NULL */
+    const char *dir;        /* --dir (keygen), or NULL */
+    char **args;            /* arguments after the command name */
     int arg_count;
 } cli_options_t;
 
@@ -53,6 +56,8 @@ struct cli_command {
     int min_args, max_args;
     bool takes_json, takes_id;
     bool takes_topic_options; /* --from, --follow, --max */
+    bool takes_curve; /* talks to the client port: --curve-key applies */
+    bool takes_dir;   /* writes files: --dir applies */
     /* Runs the command; returns the exit status. */
     int (*run)(const cli_command_t *command, const cli_options_t *options);
 };
@@ -77,6 +82,15 @@ int cli_check_command_name(const cli_command_t *command, const char *name);
 int cli_check_command_id(const cli_command_t *command, const char *command_id);
 int cli_check_topic_name(const cli_command_t *command, const char *name);
 int cli_check_policy_name(const cli_command_t *command, const char *name);
+
+/* cli_connect.c: the client of the commands that use the client port,
+ * plaintext or CURVE. cli_client_open returns 0 with *client set (the
+ * caller's), or CLI_EXIT_USAGE after saying what is wrong;
+ * cli_print_curve_hint adds, after a timeout over CURVE, what a refused
+ * key looks like. */
+int cli_client_open(const cli_command_t *command, const cli_options_t *options,
+                    shoal_client_t **client);
+void cli_print_curve_hint(const cli_options_t *options);
 
 /* cli_output.c: rendering of replies and answers on stdout. JSON values
  * are jansson's json_t. */
@@ -109,7 +123,7 @@ int cli_status_ask(const cli_command_t *command, const cli_options_t *options,
                    const char *request, char **answer);
 
 /* The commands, one file each (cli_send.c, cli_ping.c, cli_status.c,
- * cli_events.c, cli_dead_letters.c, cli_clock.c). */
+ * cli_events.c, cli_dead_letters.c, cli_clock.c, cli_keygen.c). */
 int cli_send_run(const cli_command_t *command, const cli_options_t *options);
 int cli_ping_run(const cli_command_t *command, const cli_options_t *options);
 int cli_get_run(const cli_command_t *command, const cli_options_t *options);
@@ -120,5 +134,6 @@ int cli_dead_letters_run(const cli_command_t *command,
                          const cli_options_t *options);
 int cli_retry_run(const cli_command_t *command, const cli_options_t *options);
 int cli_clock_run(const cli_command_t *command, const cli_options_t *options);
+int cli_keygen_run(const cli_command_t *command, const cli_options_t *options);
 
 #endif

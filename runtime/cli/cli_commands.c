@@ -36,6 +36,7 @@ static const cli_command_t s_commands[] = {
      .max_args = 3,
      .takes_json = true,
      .takes_id = true,
+     .takes_curve = true,
      .run = cli_send_run},
     {.name = "get",
      .arguments = "TYPE/ID [--json]",
@@ -96,6 +97,7 @@ static const cli_command_t s_commands[] = {
      .max_args = 1,
      .takes_json = true,
      .takes_topic_options = true,
+     .takes_curve = true,
      .run = cli_events_run},
     {.name = "dead-letters",
      .arguments = "[POLICY] [--json]",
@@ -145,7 +147,30 @@ static const cli_command_t s_commands[] = {
      .summary = "check that the node answers on its client port",
      .description =
          "Sends PING to the client port and prints the round trip time.\n",
+     .takes_curve = true,
      .run = cli_ping_run},
+    {.name = "keygen",
+     .arguments = "NAME [--dir DIR]",
+     .summary = "write a new CURVE key pair for a node or a client",
+     .description =
+         "Writes a new CURVE key pair in DIR (default: the current folder):\n"
+         "\n"
+         "  NAME.key         the public certificate: give it to the other\n"
+         "                   side (a client's goes into the node's\n"
+         "                   curve_clients folder; a node's is its clients'\n"
+         "                   --server-key)\n"
+         "  NAME.key_secret  the secret certificate, mode 0600: keep it\n"
+         "                   where it is used (the node's curve_secret_key,\n"
+         "                   a client's --curve-key)\n"
+         "\n"
+         "NAME is 1 to 64 letters, digits, '.', '_' or '-', not starting\n"
+         "with '.'. Existing files are never overwritten: keygen exits 1\n"
+         "when either file exists or cannot be written. See\n"
+         "docs/SECURITY.md.\n",
+     .min_args = 1,
+     .max_args = 1,
+     .takes_dir = true,
+     .run = cli_keygen_run},
 };
 
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
@@ -158,6 +183,12 @@ static const char s_global_options[] =
     "                     (default " CLI_DEFAULT_STATUS_ENDPOINT ")\n"
     "  -t, --timeout MS   how long to wait for an answer, in milliseconds\n"
     "                     (default %d)\n"
+    "  --curve-key FILE   talk CURVE on the client port (send, ping,\n"
+    "                     events) with this client's secret certificate\n"
+    "                     (NAME.key_secret from keygen; default\n"
+    "                     $SHOAL_CURVE_KEY)\n"
+    "  --server-key FILE  the node's public certificate (NODE.key), needed\n"
+    "                     with --curve-key (default $SHOAL_SERVER_KEY)\n"
     "  -h, --help         print help; `shoal COMMAND --help` for one command\n";
 
 static const char s_exit_statuses[] =

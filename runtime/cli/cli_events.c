@@ -149,6 +149,7 @@ static int s_report_failure(const s_reader_t *reader, int rc,
     fprintf(stderr, "shoal: %s: %s from %s within %d ms\n", name,
             errno == EINTR ? "interrupted, no answer" : "no answer",
             options->endpoint, options->timeout_ms);
+    cli_print_curve_hint(options);
     return CLI_EXIT_UNREACHABLE;
 }
 
@@ -221,11 +222,10 @@ int cli_events_run(const cli_command_t *command, const cli_options_t *options)
                                "invalid cursor '%s' (expected "
                                "SHARD:SEQ[,SHARD:SEQ...], shards ascending)",
                                options->from);
-    reader.client = shoal_client_new(options->endpoint);
-    if (reader.client == NULL) {
+    status = cli_client_open(command, options, &reader.client);
+    if (status != CLI_EXIT_OK) {
         free(reader.cursor);
-        return cli_usage_error(command, "invalid endpoint '%s'",
-                               options->endpoint);
+        return status;
     }
     if (options->follow)
         s_catch_stop_signals(); /* after the client: CZMQ installs its own */

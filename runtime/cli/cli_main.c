@@ -24,6 +24,9 @@ enum {
     S_OPTION_FROM,
     S_OPTION_FOLLOW,
     S_OPTION_MAX,
+    S_OPTION_CURVE_KEY,
+    S_OPTION_SERVER_KEY,
+    S_OPTION_DIR,
 };
 
 /* Most events --max may ask for. */
@@ -39,6 +42,9 @@ static const struct option s_long_options[] = {
     {"from", required_argument, NULL, S_OPTION_FROM},
     {"follow", no_argument, NULL, S_OPTION_FOLLOW},
     {"max", required_argument, NULL, S_OPTION_MAX},
+    {"curve-key", required_argument, NULL, S_OPTION_CURVE_KEY},
+    {"server-key", required_argument, NULL, S_OPTION_SERVER_KEY},
+    {"dir", required_argument, NULL, S_OPTION_DIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -124,6 +130,15 @@ static void s_take_option(s_command_line_t *line, int option, char **argv)
         else
             line->options.max_events = (unsigned)number;
         break;
+    case S_OPTION_CURVE_KEY:
+        line->options.curve_key = optarg;
+        break;
+    case S_OPTION_SERVER_KEY:
+        line->options.server_key = optarg;
+        break;
+    case S_OPTION_DIR:
+        line->options.dir = optarg;
+        break;
     case ':':
         s_set_error(line, "option '%s' needs an argument", argv[optind - 1]);
         break;
@@ -186,6 +201,15 @@ static int s_check_command_line(const cli_command_t *command,
     if (topic_option != NULL && !command->takes_topic_options)
         return cli_usage_error(command, "%s does not apply to %s", topic_option,
                                command->name);
+    if ((options->curve_key != NULL || options->server_key != NULL) &&
+        !command->takes_curve)
+        return cli_usage_error(command,
+                               "--curve-key and --server-key do not apply to "
+                               "%s",
+                               command->name);
+    if (options->dir != NULL && !command->takes_dir)
+        return cli_usage_error(command, "--dir does not apply to %s",
+                               command->name);
     if (options->arg_count < command->min_args) {
         char name[32];
         s_argument_name(command, options->arg_count, name, sizeof name);
@@ -195,6 +219,27 @@ static int s_check_command_line(const cli_command_t *command,
         return cli_usage_error(command, "unexpected argument '%s'",
                                options->args[command->max_args]);
     return 0;
+}
+
+/* The value of the environment variable name, or NULL when it is unset
+ * or empty. */
+static const char *s_environment(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL && *value != '\0' ? value : NULL;
+}
+
+/* Fills the CURVE keys the command line left out from the environment,
+ * for the commands that use them. */
+static void s_keys_from_environment(const cli_command_t *command,
+                                    cli_options_t *options)
+{
+    if (!command->takes_curve)
+        return;
+    if (options->curve_key == NULL)
+        options->curve_key = s_environment("SHOAL_CURVE_KEY");
+    if (options->server_key == NULL)
+        options->server_key = s_environment("SHOAL_SERVER_KEY");
 }
 
 /* Reads the command line, then prints help or runs the command. */
@@ -222,6 +267,7 @@ static int s_run(s_command_line_t *line, int argc, char **argv)
     int rc = s_check_command_line(command, line);
     if (rc != 0)
         return rc;
+    s_keys_from_environment(command, &line->options);
     return command->run(command, &line->options);
 }
 

@@ -18,10 +18,10 @@ static double s_now_ms(void)
 /* Sends PING and waits for the PONG. Returns the exit status. */
 int cli_ping_run(const cli_command_t *command, const cli_options_t *options)
 {
-    shoal_client_t *client = shoal_client_new(options->endpoint);
-    if (client == NULL)
-        return cli_usage_error(command, "invalid endpoint '%s'",
-                               options->endpoint);
+    shoal_client_t *client = NULL;
+    int open_status = cli_client_open(command, options, &client);
+    if (open_status != CLI_EXIT_OK)
+        return open_status;
     shoal_reply_t reply = {0};
     double start = s_now_ms();
     int rc = shoal_client_ping(client, "ping");
@@ -39,6 +39,7 @@ int cli_ping_run(const cli_command_t *command, const cli_options_t *options)
         fprintf(stderr, "shoal: ping: %s from %s within %d ms\n",
                 errno == EINTR ? "interrupted, no pong" : "no pong",
                 options->endpoint, options->timeout_ms);
+        cli_print_curve_hint(options);
         status = CLI_EXIT_UNREACHABLE;
     } else {
         fprintf(stderr, "shoal: ping: %s sent an invalid reply\n",

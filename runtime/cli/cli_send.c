@@ -23,6 +23,7 @@ static int s_report_no_reply(const cli_options_t *options)
     else
         fprintf(stderr, "; the command may have been applied: give it an "
                         "--id to make resending safe\n");
+    cli_print_curve_hint(options);
     return CLI_EXIT_UNREACHABLE;
 }
 
@@ -40,10 +41,10 @@ int cli_send_run(const cli_command_t *command, const cli_options_t *options)
     if (rc != 0)
         return rc;
 
-    shoal_client_t *client = shoal_client_new(options->endpoint);
-    if (client == NULL)
-        return cli_usage_error(command, "invalid endpoint '%s'",
-                               options->endpoint);
+    shoal_client_t *client = NULL;
+    rc = cli_client_open(command, options, &client);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     shoal_reply_t reply;
     rc = shoal_client_call(client, entity.type, entity.id, name, payload,
                            strlen(payload), options->command_id, &reply,

@@ -714,11 +714,6 @@ const char *node_process_client_endpoint(const node_process_t *self)
     return self->client_endpoint;
 }
 
-const char *node_process_stderr_path(const node_process_t *self)
-{
-    return self->stderr_path;
-}
-
 const char *node_process_cluster_endpoint(const node_process_t *self)
 {
     return self->cluster_endpoint;
@@ -732,6 +727,11 @@ const char *node_process_status_endpoint(const node_process_t *self)
 pid_t node_process_pid(const node_process_t *self)
 {
     return self->pid;
+}
+
+const char *node_process_stderr_path(const node_process_t *self)
+{
+    return self->stderr_path;
 }
 
 shoal_client_t *node_process_client(const node_process_t *self)

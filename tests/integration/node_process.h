@@ -110,14 +110,14 @@ bool node_process_alive(node_process_t *self);
 const char *node_process_client_endpoint(const node_process_t *self);
 const char *node_process_status_endpoint(const node_process_t *self);
 
-/* The file the node's stderr goes to, borrowed. */
-const char *node_process_stderr_path(const node_process_t *self);
-
 /* The node's resolved peer port ("" for a node outside a cluster). */
 const char *node_process_cluster_endpoint(const node_process_t *self);
 
 /* The node's process id. */
 pid_t node_process_pid(const node_process_t *self);
+
+/* The file the node's stderr (its log) goes to, borrowed. */
+const char *node_process_stderr_path(const node_process_t *self);
 
 /* Returns a new client connected to the node's client port (the caller's,
  * shoal_client_destroy), or NULL. */

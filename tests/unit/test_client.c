@@ -102,6 +102,71 @@ Test(client_lifecycle, destroy_nulls_the_pointer_and_is_null_safe)
     shoal_client_destroy(&self);
 }
 
+/* Saves a new key pair as dir/NAME.key and NAME.key_secret and
+ * returns the path of NAME.key (malloc'd). */
+static char *s_save_pair(const char *dir, const char *name)
+{
+    zcert_t *cert = zcert_new();
+    cr_assert_not_null(cert);
+    char *path = NULL;
+    cr_assert_geq(asprintf(&path, "%s/%s.key", dir, name), 0);
+    cr_assert_eq(zcert_save(cert, path), 0);
+    zcert_destroy(&cert);
+    return path;
+}
+
+Test(client_lifecycle, new_curve_names_the_key_file_it_cannot_use)
+{
+    char dir[] = "/tmp/shoal-client-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *node_key = s_save_pair(dir, "node");
+    char *alice = s_save_pair(dir, "alice");
+    char alice_secret[512];
+    snprintf(alice_secret, sizeof alice_secret, "%s_secret", alice);
+    char *error = NULL;
+
+    shoal_client_t *self = shoal_client_new_curve(
+        "tcp://127.0.0.1:7700", alice_secret, node_key, &error);
+    cr_assert_not_null(self, "%s", error ? error : "?");
+    cr_assert_null(error);
+    shoal_client_destroy(&self);
+
+    /* The public half as the client's key. */
+    errno = 0;
+    cr_assert_null(shoal_client_new_curve("tcp://127.0.0.1:7700", alice,
+                                          node_key, &error));
+    cr_assert_eq(errno, EINVAL);
+    cr_assert(strstr(error, alice) && strstr(error, "no secret key"), "%s",
+              error);
+    free(error);
+
+    /* A server key file that is not there. */
+    char absent[512];
+    snprintf(absent, sizeof absent, "%s/absent.key", dir);
+    cr_assert_null(shoal_client_new_curve("tcp://127.0.0.1:7700", alice_secret,
+                                          absent, &error));
+    cr_assert(strstr(error, absent), "%s", error);
+    free(error);
+
+    /* A malformed endpoint, and no error wanted. */
+    cr_assert_null(shoal_client_new_curve("not an endpoint", alice_secret,
+                                          node_key, &error));
+    cr_assert(strstr(error, "not an endpoint"), "%s", error);
+    free(error);
+    cr_assert_null(shoal_client_new_curve("not an endpoint", alice_secret,
+                                          node_key, NULL));
+
+    char secret[512];
+    snprintf(secret, sizeof secret, "%s_secret", node_key);
+    remove(secret);
+    remove(node_key);
+    remove(alice_secret);
+    remove(alice);
+    remove(dir);
+    free(node_key);
+    free(alice);
+}
+
 Test(client_lifecycle, reply_clear_frees_and_zeroes)
 {
     shoal_reply_t cleared = {.status = SHOAL_REPLY_ERROR,

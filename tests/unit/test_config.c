@@ -127,6 +127,9 @@ Test(config, defaults_are_the_documented_ones)
     cr_assert_eq(s_config.checkpoint_ms, 10000);
     cr_assert_eq(s_config.readers, 2);
     cr_assert_eq(s_config.log_level, SHOAL_LOG_INFO);
+    cr_assert_not(s_config.status_allow_remote);
+    cr_assert_null(s_config.curve_secret_key);
+    cr_assert_null(s_config.curve_clients);
     /* Computed: the host name and the number of cores. */
     cr_assert_not_null(s_config.node_name);
     cr_assert_gt(strlen(s_config.node_name), 0);
@@ -429,4 +432,51 @@ Test(config, unreadable_file_is_an_error_naming_it)
     /* A directory is not a config file either. */
     cr_assert_eq(shoal_config_load_file(&s_config, s_dir, &s_error), -1);
     cr_assert(strstr(s_error, s_dir), "%s", s_error);
+}
+
+/* ---------------------------------------------------------------------
+ * Settings that depend on one another
+ */
+
+Test(config, a_bool_is_true_or_false)
+{
+    s_set("status_allow_remote", "true");
+    cr_assert(s_config.status_allow_remote);
+    s_set("status-allow-remote", "false");
+    cr_assert_not(s_config.status_allow_remote);
+    s_set_fails("status_allow_remote", "yes",
+                WORDS("status_allow_remote", "yes", "true or false"));
+}
+
+Test(config, curve_needs_both_the_key_and_the_client_folder)
+{
+    cr_assert_eq(s_parse(NULL, "--curve-secret-key", "node.key_secret", NULL),
+                 SHOAL_CONFIG_ERROR);
+    cr_assert(strstr(s_error, "curve_clients"), "%s", s_error);
+
+    cr_assert_eq(s_parse(NULL, "--curve-clients", "clients", NULL),
+                 SHOAL_CONFIG_ERROR);
+    cr_assert(strstr(s_error, "curve_secret_key"), "%s", s_error);
+
+    cr_assert_eq(s_parse(NULL, "--curve-secret-key", "node.key_secret",
+                         "--curve-clients", "clients", NULL),
+                 SHOAL_CONFIG_RUN, "%s", s_error);
+    cr_assert_str_eq(s_config.curve_secret_key, "node.key_secret");
+    cr_assert_str_eq(s_config.curve_clients, "clients");
+}
+
+Test(config, the_status_socket_stays_on_loopback_unless_allowed)
+{
+    cr_assert_eq(s_parse(NULL, "--status-endpoint", "tcp://0.0.0.0:7701", NULL),
+                 SHOAL_CONFIG_ERROR);
+    cr_assert(strstr(s_error, "tcp://0.0.0.0:7701"), "%s", s_error);
+    cr_assert(strstr(s_error, "status_allow_remote"), "%s", s_error);
+
+    cr_assert_eq(s_parse(NULL, "--status-endpoint", "tcp://*:7701",
+                         "--status-allow-remote", "true", NULL),
+                 SHOAL_CONFIG_RUN, "%s", s_error);
+    cr_assert(s_config.status_allow_remote);
+
+    cr_assert_eq(s_parse(NULL, "--status-endpoint", "ipc:///tmp/status", NULL),
+                 SHOAL_CONFIG_RUN, "%s", s_error);
 }
