@@ -1,26 +1,13 @@
 /*
  * runtime/cluster_thread.c - the cluster thread (see cluster_thread.h).
  */
-#include "runtime/cluster_thread.h"
+#include "runtime/cluster_internal.h"
 #include "cluster/membership.h"
 #include "runtime/cluster_view.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
 
 #include <pthread.h>
-
-typedef struct {
-    shoal_cluster_args_t *args;
-    shoal_membership_t *membership;
-    zsock_t *inbox;       /* PULL, from the main thread */
-    zsock_t *views;       /* PUSH, to the main thread */
-    zsock_t *out;         /* ROUTER, connected to the peers by endpoint */
-    zhashx_t *connected;  /* endpoint -> (void *)1 */
-    zhashx_t *states;     /* member name -> last logged state + 1 */
-    uint64_t fingerprint; /* of the last view handed over */
-    int64_t published_at; /* zclock_mono */
-    bool fatal;
-} s_cluster_t;
 
 /* Connects the outbound ROUTER to endpoint, once, addressing it by the
  * endpoint itself. */
@@ -37,10 +24,9 @@ static void s_connect(s_cluster_t *self, const char *endpoint)
                   zmq_strerror(zmq_errno()));
 }
 
-/* Sends [SHOAL-PEER/1][kind][text] to the peer at endpoint. Peers not
- * connected yet miss it; the next heartbeat sends again. */
-static void s_send(s_cluster_t *self, const char *endpoint, const char *kind,
-                   const char *text)
+void shoal__cluster_send(s_cluster_t *self, const char *endpoint,
+                         const char *kind, const char *text, const void *blob,
+                         size_t blob_size)
 {
     s_connect(self, endpoint);
     zmsg_t *message = zmsg_new();
@@ -48,9 +34,18 @@ static void s_send(s_cluster_t *self, const char *endpoint, const char *kind,
     zmsg_addstr(message, SHOAL_PEER_VERSION);
     zmsg_addstr(message, kind);
     zmsg_addstr(message, text);
-    zsock_set_sndtimeo(self->out, 0);
+    if (blob)
+        zmsg_addmem(message, blob, blob_size);
     if (zmsg_send(&message, self->out) < 0)
         zmsg_destroy(&message);
+}
+
+/* Sends [SHOAL-PEER/1][kind][text] to the peer at endpoint. Peers not
+ * connected yet miss it; the next heartbeat sends again. */
+static void s_send(s_cluster_t *self, const char *endpoint, const char *kind,
+                   const char *text)
+{
+    shoal__cluster_send(self, endpoint, kind, text, NULL, 0);
 }
 
 /* Hands the main thread a view that says it must stop. */
@@ -151,7 +146,11 @@ static void s_take_inbox(s_cluster_t *self)
             return;
         char *kind = zmsg_popstr(message);
         zframe_t *body = zmsg_pop(message);
-        if (kind && body) {
+        zframe_t *blob = zmsg_pop(message);
+        if (kind && body &&
+            shoal__cluster_handoff_message(self, kind, body, blob)) {
+            /* a handoff message: taken */
+        } else if (kind && body) {
             const char *text = (const char *)zframe_data(body);
             size_t size = zframe_size(body);
             char error[512];
@@ -173,6 +172,7 @@ static void s_take_inbox(s_cluster_t *self)
         }
         zstr_free(&kind);
         zframe_destroy(&body);
+        zframe_destroy(&blob);
         zmsg_destroy(&message);
     }
 }
@@ -189,12 +189,13 @@ static void s_heartbeat(s_cluster_t *self)
         free(join);
     }
     shoal_membership_tick(m, zclock_mono());
+    shoal__cluster_handoff_tick(self);
     char *gossip = shoal_membership_encode_gossip(m, zclock_mono());
-    for (size_t i = 1; gossip && i < shoal_membership_member_count(m); i++) {
-        const shoal_member_t *member = shoal_membership_member(m, i);
-        if (member->state != SHOAL_MEMBER_REMOVED)
-            s_send(self, member->peer_endpoint, "GOSSIP", gossip);
-    }
+    /* Removed members too: one that has just left learns it from this
+     * and stops. */
+    for (size_t i = 1; gossip && i < shoal_membership_member_count(m); i++)
+        s_send(self, shoal_membership_member(m, i)->peer_endpoint, "GOSSIP",
+               gossip);
     free(gossip);
     if (shoal_membership_superseded(m)) {
         s_publish_fatal(self, "a newer incarnation of this node has joined "
@@ -246,6 +247,16 @@ static void s_setup(s_cluster_t *self)
     self->connected = zhashx_new();
     self->states = zhashx_new();
     assert(self->connected && self->states);
+    self->in_handoff.done_shard = -1;
+    char *error = NULL;
+    self->journal = shoal_journal_open(self->args->journal_path,
+                                       config->durability, false, &error);
+    if (!self->journal) {
+        shoal_log(SHOAL_LOG_ERROR,
+                  "cluster: cannot open the journal for handoffs: %s",
+                  error ? error : "out of memory");
+        free(error);
+    }
 }
 
 void shoal_cluster_actor(zsock_t *pipe, void *raw_args)
@@ -283,6 +294,8 @@ void shoal_cluster_actor(zsock_t *pipe, void *raw_args)
         }
         s_publish(&self, false);
     }
+    shoal__cluster_handoff_close(&self);
+    shoal_journal_close(&self.journal);
     zhashx_destroy(&self.states);
     zhashx_destroy(&self.connected);
     zsock_destroy(&self.out);

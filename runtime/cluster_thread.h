@@ -18,6 +18,7 @@
 #include "runtime/config.h"
 
 #include <czmq.h>
+#include <stdatomic.h>
 
 /* The peer protocol's version frame. */
 #define SHOAL_PEER_VERSION "SHOAL-PEER/1"
@@ -27,7 +28,9 @@ typedef struct {
     const shoal_config_t *config;
     const char *const *types; /* the node's plugin type names */
     size_t type_count;
-    shoal_member_t local; /* name, incarnation and endpoints */
+    shoal_member_t local;         /* name, incarnation and endpoints */
+    const char *journal_path;     /* for handoffs, on a connection of its own */
+    _Atomic int64_t *handled_pos; /* the reactor's: every policy is past */
 } shoal_cluster_args_t;
 
 /* The cluster actor. Commands on its pipe: "LEAVE" starts a graceful

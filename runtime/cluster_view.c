@@ -88,6 +88,10 @@ shoal_cluster_view_t *shoal_cluster_view_build(const shoal_membership_t *m,
                 view->owners[shard] = (uint16_t)i;
     }
     const shoal_member_t *local = shoal_membership_local(m);
+    view->removed = local->state == SHOAL_MEMBER_REMOVED;
+    for (size_t i = 1; i < shoal_membership_member_count(m); i++)
+        view->others_up +=
+            shoal_membership_member(m, i)->state == SHOAL_MEMBER_UP;
     bool member =
         local->state == SHOAL_MEMBER_UP || local->state == SHOAL_MEMBER_LEAVING;
     bool quorum = shoal_membership_has_quorum(m, now_ms);

@@ -27,9 +27,11 @@ typedef struct {
 
 typedef struct {
     uint64_t epoch;
-    bool serving;  /* a table, a quorum, and this node up or leaving */
-    char why[160]; /* when not serving: the reason, for clients */
-    char *fatal;   /* when set, the node must stop: the reason */
+    bool serving;     /* a table, a quorum, and this node up or leaving */
+    bool removed;     /* this node has left the cluster */
+    size_t others_up; /* other members up: someone to hand shards to */
+    char why[160];    /* when not serving: the reason, for clients */
+    char *fatal;      /* when set, the node must stop: the reason */
     uint32_t shards;
     uint16_t *owners; /* shards entries: an index into members */
     size_t member_count;

@@ -324,6 +324,13 @@ static void s_forward_answers(shoal_node_t *self)
         uint8_t kind = 0;
         if (zmq_recv(answers, &kind, 1, ZMQ_DONTWAIT) < 0)
             return;
+        if (kind == SHOAL_ROUTE_CONTROL) {
+            void *pointer;
+            if (shoal_pipe_receive(self->answers, &pointer, 0) ==
+                SHOAL_PIPE_HANDOFF)
+                shoal__node_on_handoff(self, pointer);
+            continue;
+        }
         if (kind == SHOAL_ROUTE_GATE) {
             shoal_message_t message;
             /* [identity (empty)] [reply frames] */
@@ -366,7 +373,8 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
         {zsock_resolve(self->internal), 0, ZMQ_POLLIN, 0},
     };
     int count = 4;
-    if (self->peer) {
+    bool cluster = self->peer && self->forward && self->cluster_views;
+    if (cluster) {
         items[count++] =
             (zmq_pollitem_t){zsock_resolve(self->peer), 0, ZMQ_POLLIN, 0};
         items[count++] =
@@ -379,7 +387,7 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
     timeout_ms = shoal_gates_wait_ms(self->gates, zclock_mono(), timeout_ms);
     if (zmq_poll(items, count, timeout_ms) < 0)
         return; /* EINTR: the caller looks at its stop flag */
-    if (self->peer) {
+    if (cluster) {
         if (items[6].revents & ZMQ_POLLIN)
             shoal__node_take_views(self);
         if (items[5].revents & ZMQ_POLLIN)
@@ -400,6 +408,34 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
     s_update_rate(self);
 }
 
+/* A cluster member asked to stop leaves gracefully first: it hands its
+ * shards over, and stops once the cluster has removed it (or after two
+ * minutes, or at once when no other member is up to take them). Returns
+ * whether it is still leaving. */
+static bool s_leaving(shoal_node_t *self)
+{
+    if (!self->cluster || !self->view || self->view->others_up == 0)
+        return false;
+    if (!self->leaving) {
+        self->leaving = true;
+        self->leave_deadline = zclock_mono() + 120000;
+        shoal_log(SHOAL_LOG_INFO,
+                  "leaving the cluster: handing the shards over first");
+        zstr_send(self->cluster, "LEAVE");
+        return true;
+    }
+    if (self->view->removed) {
+        shoal_log(SHOAL_LOG_INFO, "left the cluster");
+        return false;
+    }
+    if (zclock_mono() > self->leave_deadline) {
+        shoal_log(SHOAL_LOG_WARN, "leaving the cluster took more than two "
+                                  "minutes; stopping with shards still here");
+        return false;
+    }
+    return true;
+}
+
 void shoal_node_run(shoal_node_t *self, volatile sig_atomic_t *stop)
 {
     shoal_log(SHOAL_LOG_INFO,
@@ -408,8 +444,11 @@ void shoal_node_run(shoal_node_t *self, volatile sig_atomic_t *stop)
               shoal_plugins_type_count(self->plugins), self->client_endpoint,
               self->status_endpoint, (unsigned)self->config->shards,
               (unsigned)self->config->workers);
-    while (!*stop && !self->fatal)
+    while (!self->fatal) {
+        if (*stop && !s_leaving(self))
+            break;
         s_serve_once(self, 200);
+    }
     if (self->fatal)
         shoal_log(SHOAL_LOG_ERROR, "stopping: %s", self->fatal);
 }

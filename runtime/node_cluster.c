@@ -66,6 +66,7 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
     if (zsock_bind(self->peer, "%s", config->cluster_endpoint) < 0) {
         s_error(error, "cluster port %s: cannot bind: %s",
                 config->cluster_endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&self->peer);
         return -1;
     }
     self->peer_endpoint = zsock_last_endpoint(self->peer);
@@ -87,7 +88,8 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
                    strlen(identity));
     self->forward_connected = zhashx_new();
     self->forwards = calloc(S_FORWARDS_MAX, sizeof *self->forwards);
-    if (!self->forwards || !self->forward_connected) {
+    if (!self->forwards || !self->forward_connected ||
+        shoal__node_start_handoffs(self) < 0) {
         s_error(error, "cluster: out of memory");
         return -1;
     }
@@ -96,6 +98,8 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
         .config = config,
         .types = self->type_names,
         .type_count = shoal_plugins_type_count(self->plugins),
+        .journal_path = self->journal_path,
+        .handled_pos = &self->reactor_stats.handled_pos,
     };
     shoal_member_t *local = &self->cluster_args.local;
     if (!shoal_member_name_is_valid(config->node_name)) {
@@ -127,6 +131,7 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
 
 void shoal__node_stop_cluster(shoal_node_t *self)
 {
+    shoal__node_stop_handoffs(self);
     zactor_destroy(&self->cluster);
     zsock_destroy(&self->cluster_inbox);
     zsock_destroy(&self->cluster_views);
@@ -148,8 +153,13 @@ static void s_disconnect_member(shoal_node_t *self,
 void shoal__node_take_views(shoal_node_t *self)
 {
     void *pointer;
-    while (shoal_pipe_receive(self->cluster_views, &pointer, ZMQ_DONTWAIT) >=
-           0) {
+    int tag;
+    while ((tag = shoal_pipe_receive(self->cluster_views, &pointer,
+                                     ZMQ_DONTWAIT)) >= 0) {
+        if (tag == SHOAL_PIPE_HANDOFF) {
+            shoal__node_on_handoff(self, pointer);
+            continue;
+        }
         shoal_cluster_view_t *view = pointer;
         if (view->fatal && !self->fatal) {
             self->fatal = strdup(view->fatal);
@@ -170,6 +180,7 @@ void shoal__node_take_views(shoal_node_t *self)
             else
                 s_disconnect_member(self, &view->members[i]);
         }
+        shoal__node_settle_handoffs(self);
     }
 }
 
@@ -484,11 +495,18 @@ void shoal__node_handle_peer(shoal_node_t *self, shoal_message_t *message)
         s_serve_forward(self, frames + 1, count - 1, &route);
         return;
     }
-    if (count == 3 && s_frame_is(&frames[0], SHOAL_PEER_VERSION) &&
-        (s_frame_is(&frames[1], "GOSSIP") || s_frame_is(&frames[1], "JOIN") ||
-         s_frame_is(&frames[1], "REFUSE"))) {
-        shoal_frames_send(zsock_resolve(self->cluster_inbox), frames + 1, 2,
-                          ZMQ_DONTWAIT);
+    static const char *const kinds[] = {
+        "GOSSIP",    "JOIN",      "REFUSE",     "SLICE",
+        "SLICE-ACK", "SLICE-END", "SLICE-DONE", "HANDOFF-DONE",
+    };
+    bool known = false;
+    for (size_t i = 0; count >= 3 && i < sizeof kinds / sizeof kinds[0]; i++)
+        known = known || s_frame_is(&frames[1], kinds[i]);
+    if ((count == 3 || count == 4) &&
+        s_frame_is(&frames[0], SHOAL_PEER_VERSION) && known) {
+        /* Blocking: a slice's chunk must not be dropped on a full queue. */
+        shoal_frames_send(zsock_resolve(self->cluster_inbox), frames + 1,
+                          count - 1, 0);
         return;
     }
     shoal_log(SHOAL_LOG_DEBUG,

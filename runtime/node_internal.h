@@ -14,6 +14,7 @@
 #include "runtime/cluster_view.h"
 #include "runtime/frames.h"
 #include "runtime/gates.h"
+#include "runtime/handoff.h"
 #include "runtime/journal_threads.h"
 #include "runtime/node.h"
 #include "runtime/plugins.h"
@@ -66,6 +67,13 @@ struct shoal_node {
     shoal_cluster_args_t cluster_args;
     shoal_cluster_view_t *view; /* the latest; NULL until the first */
     char *fatal;                /* set when the cluster says stop */
+    /* Shards being handed over (node_handoff.c): 0 served, 1 releasing,
+     * 2 released; their requests wait, in order, per shard. */
+    uint8_t *frozen;
+    shoal_request_t **parked_head, **parked_tail;
+    size_t parked;
+    bool leaving;           /* a graceful leave is under way */
+    int64_t leave_deadline; /* zclock_mono */
     char route_message[256];
     char *client_endpoint;
     char *status_endpoint;
@@ -159,6 +167,27 @@ void shoal__node_expire_forwards(shoal_node_t *self, int64_t now);
 /* Handles one message of the peer port: membership messages go to the
  * cluster thread, forwarded requests are served here. */
 void shoal__node_handle_peer(shoal_node_t *self, shoal_message_t *message);
+
+/* --- node_handoff.c ---------------------------------------------------- */
+
+/* Prepares the handoff state for a cluster node. Returns 0 or -1. */
+int shoal__node_start_handoffs(shoal_node_t *self);
+
+/* Answers the requests still waiting and frees the handoff state. */
+void shoal__node_stop_handoffs(shoal_node_t *self);
+
+/* Keeps a request for a shard being handed over (taking it). Returns 0,
+ * or -1 when too many wait (the caller keeps the request). */
+int shoal__node_park(shoal_node_t *self, uint32_t shard,
+                     shoal_request_t *request);
+
+/* Takes a handoff message from the cluster thread or a worker (taking
+ * it). */
+void shoal__node_on_handoff(shoal_node_t *self, shoal_handoff_msg_t *message);
+
+/* After a new view: requests parked for shards that moved away go to
+ * their new owner. */
+void shoal__node_settle_handoffs(shoal_node_t *self);
 
 /* --- node_status.c ----------------------------------------------------- */
 

@@ -80,6 +80,17 @@ int shoal__node_enqueue_local(shoal_node_t *self, const shoal_route_t *route,
         *message = "out of memory";
         return -1;
     }
+    if (self->frozen && self->frozen[shard]) {
+        /* The shard is being handed over: the request waits for the
+         * outcome, in order with the others of its shard. */
+        if (shoal__node_park(self, shard, request) < 0) {
+            shoal_request_destroy(&request);
+            *code = "busy";
+            *message = "too many requests wait for shards being handed over";
+            return -1;
+        }
+        return 0;
+    }
     atomic_fetch_add(&stats->inbox_sent, 1);
     if (shoal_pipe_send(self->worker_inboxes[worker], SHOAL_PIPE_REQUEST,
                         request, ZMQ_DONTWAIT) < 0) {

@@ -17,6 +17,7 @@ typedef enum {
     SHOAL_PIPE_RECOVERY = 3,     /* shoal_recovery_t, worker <-> reader */
     SHOAL_PIPE_REACTOR = 4,      /* shoal_reactor_request_t, main -> reactor */
     SHOAL_PIPE_CLUSTER_VIEW = 5, /* shoal_cluster_view_t, cluster -> main */
+    SHOAL_PIPE_HANDOFF = 6,      /* shoal_handoff_msg_t, between threads */
 } shoal_pipe_tag_t;
 
 /* Sends pointer with tag on socket. flags: 0 or ZMQ_DONTWAIT. Returns 0,

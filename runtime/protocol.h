@@ -26,6 +26,9 @@ typedef enum {
                                  takes the reply itself */
     SHOAL_ROUTE_PEER = 5,     /* reply on the peer port to the member that
                                  forwarded the request */
+    SHOAL_ROUTE_CONTROL = 6,  /* not a reply: a worker's pointer message to
+                                 the main thread follows (never encoded in
+                                 a route) */
 } shoal_route_kind_t;
 
 /* Most bytes a route takes: kind, delimiter flag, identity, request id. */

@@ -176,6 +176,9 @@ static void s_take_requests(s_reactor_t *self)
         case SHOAL_REACTOR_RETRY:
             shoal__reactor_policies_retry(self, request);
             break;
+        case SHOAL_REACTOR_RELOAD_TOPICS:
+            shoal__reactor_policies_reload_topics(self);
+            break;
         }
         shoal_reactor_request_destroy(&request);
     }

@@ -20,6 +20,7 @@
 
 #include <czmq.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* What the reactor reports for the status socket: JSON and Prometheus
  * renderings it refreshes a few times a second, under lock. */
@@ -27,6 +28,9 @@ typedef struct {
     pthread_mutex_t lock;
     char *json;    /* {"policies": [...], "topics": [...], "timers": {...}} */
     char *metrics; /* Prometheus lines */
+    /* The journal position every policy has handled (INT64_MAX without
+     * policies), for a shard handoff to wait on; no lock needed. */
+    _Atomic int64_t handled_pos;
 } shoal_reactor_stats_t;
 
 typedef struct {
@@ -46,9 +50,11 @@ typedef struct {
 void shoal_reactor_actor(zsock_t *pipe, void *args);
 
 typedef enum {
-    SHOAL_REACTOR_EVENTS,       /* read a topic from a cursor */
-    SHOAL_REACTOR_DEAD_LETTERS, /* list dead letters as JSON */
-    SHOAL_REACTOR_RETRY,        /* handle a dead letter again */
+    SHOAL_REACTOR_EVENTS,        /* read a topic from a cursor */
+    SHOAL_REACTOR_DEAD_LETTERS,  /* list dead letters as JSON */
+    SHOAL_REACTOR_RETRY,         /* handle a dead letter again */
+    SHOAL_REACTOR_RELOAD_TOPICS, /* a shard was imported: reload the
+                                    topics' heads (no answer) */
 } shoal_reactor_request_kind_t;
 
 /* A request from the main thread, answered by the reactor on route. */

@@ -171,6 +171,9 @@ void shoal__reactor_policies_reply(s_reactor_t *self, uint8_t owner,
                                    uint64_t tag, s_reply_t reply,
                                    const char *error_text);
 
+/* Reloads the topics' heads (after a shard was imported). */
+void shoal__reactor_policies_reload_topics(s_reactor_t *self);
+
 /* Starts the retry of a dead letter; the reply goes to request's route. */
 void shoal__reactor_policies_retry(s_reactor_t *self,
                                    const shoal_reactor_request_t *request);

@@ -404,8 +404,33 @@ static void s_save_dirty_offsets(s_reactor_t *self)
             self->policies[i].offset_dirty = false;
 }
 
+void shoal__reactor_policies_reload_topics(s_reactor_t *self)
+{
+    char *error = NULL;
+    if (s_load_topic_heads(self, &error) < 0) {
+        shoal_log(SHOAL_LOG_ERROR, "topics: cannot reload heads: %s",
+                  error ? error : "out of memory");
+        free(error);
+    }
+}
+
+/* Publishes the journal position every policy has handled. */
+static void s_publish_handled(s_reactor_t *self)
+{
+    int64_t handled = INT64_MAX;
+    for (size_t i = 0; i < self->policy_count; i++) {
+        const s_policy_t *policy = &self->policies[i];
+        int64_t pos =
+            policy->index == UINT32_MAX ? policy->pos : policy->pos - 1;
+        if (pos < handled)
+            handled = pos;
+    }
+    atomic_store(&self->args->stats->handled_pos, handled);
+}
+
 void shoal__reactor_policies_step(s_reactor_t *self)
 {
+    s_publish_handled(self);
     if (self->policy_count == 0)
         return;
     char *error = NULL;

@@ -25,6 +25,7 @@ typedef struct {
     _Atomic uint64_t entries, events, bytes, commits, failures;
     _Atomic uint64_t last_commit_size, last_commit_latency_us;
     _Atomic uint64_t checkpoints;
+    _Atomic int64_t last_pos; /* of the last entry committed */
 } shoal_journal_stats_t;
 
 #endif

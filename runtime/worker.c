@@ -6,6 +6,8 @@
  */
 #include "runtime/worker.h"
 #include "actors/entities.h"
+#include "cluster/shard.h"
+#include "runtime/handoff.h"
 #include "runtime/frames.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
@@ -15,6 +17,8 @@
 
 typedef struct {
     shoal_worker_args_t *args;
+    shoal_handoff_msg_t **releasing; /* RELEASE messages not done yet */
+    size_t releasing_count;
     zsock_t *inbox;
     zsock_t *journal;
     zsock_t *reader;
@@ -76,6 +80,71 @@ static void s_answer(void *arg, shoal_request_t *request,
     shoal_request_destroy(&request);
 }
 
+/* The shard of a "type/id" key. */
+static uint32_t s_shard_of_key(const char *key, void *arg)
+{
+    s_worker_t *self = arg;
+    const char *slash = strchr(key, '/');
+    char type[SHOAL_TYPE_NAME_MAX + 1];
+    size_t size = slash ? (size_t)(slash - key) : 0;
+    if (!slash || size > SHOAL_TYPE_NAME_MAX)
+        return UINT32_MAX; /* defensive: every key is "type/id" */
+    memcpy(type, key, size);
+    type[size] = '\0';
+    return shoal_shard_of(type, slash + 1,
+                          (uint32_t)self->args->config->shards);
+}
+
+/* Hands a handoff message back to the main thread. */
+static void s_control_reply(s_worker_t *self, shoal_handoff_msg_t *message)
+{
+    uint8_t kind = SHOAL_ROUTE_CONTROL;
+    void *socket = zsock_resolve(self->answers);
+    zmq_send(socket, &kind, 1, ZMQ_SNDMORE);
+    if (shoal_pipe_send(self->answers, SHOAL_PIPE_HANDOFF, message, 0) < 0)
+        shoal_handoff_msg_destroy(&message);
+}
+
+/* Goes on releasing the shards being handed over; answers RELEASED for
+ * each once none of its entities is busy. */
+static void s_release_shards(s_worker_t *self)
+{
+    for (size_t i = 0; i < self->releasing_count;) {
+        shoal_handoff_msg_t *message = self->releasing[i];
+        if (shoal_entities_release_shard(self->entities, message->shard,
+                                         s_shard_of_key, self) > 0) {
+            i++;
+            continue;
+        }
+        message->kind = SHOAL_HANDOFF_RELEASED;
+        s_control_reply(self, message);
+        self->releasing[i] = self->releasing[--self->releasing_count];
+    }
+}
+
+/* Takes a handoff message from the main thread. */
+static void s_handoff(s_worker_t *self, shoal_handoff_msg_t *message)
+{
+    if (message->kind == SHOAL_HANDOFF_RELEASE) {
+        shoal_handoff_msg_t **grown = realloc(
+            self->releasing, (self->releasing_count + 1) * sizeof *grown);
+        assert(grown);
+        self->releasing = grown;
+        self->releasing[self->releasing_count++] = message;
+        s_release_shards(self);
+        return;
+    }
+    for (size_t i = 0; i < message->head_count; i++)
+        if (shoal_entities_adopt_head(self->entities, message->keys[i],
+                                      message->positions[i]) < 0)
+            shoal_log(SHOAL_LOG_ERROR,
+                      "worker %u: cannot adopt the head of %s (pos %lld)",
+                      self->args->index, message->keys[i],
+                      (long long)message->positions[i]);
+    message->kind = SHOAL_HANDOFF_ADOPTED;
+    s_control_reply(self, message);
+}
+
 /* Handles every pointer waiting in the inbox, up to a bound so that the
  * pipe is looked at now and then. */
 static void s_drain_inbox(s_worker_t *self)
@@ -95,6 +164,8 @@ static void s_drain_inbox(s_worker_t *self)
         } else if (tag == SHOAL_PIPE_RECOVERY) {
             shoal_recovery_t *recovery = pointer;
             shoal_entities_recovered(self->entities, &recovery);
+        } else if (tag == SHOAL_PIPE_HANDOFF) {
+            s_handoff(self, pointer);
         }
     }
 }
@@ -211,6 +282,8 @@ void shoal_worker_actor(zsock_t *pipe, void *raw_args)
                 break;
         }
         s_drain_inbox(&self);
+        if (self.releasing_count)
+            s_release_shards(&self);
         if (zclock_mono() - last_sweep >= sweep_ms) {
             shoal_entities_sweep(self.entities);
             last_sweep = zclock_mono();
@@ -223,6 +296,9 @@ void shoal_worker_actor(zsock_t *pipe, void *raw_args)
         }
     }
     s_drain_inbox(&self);
+    for (size_t i = 0; i < self.releasing_count; i++)
+        shoal_handoff_msg_destroy(&self.releasing[i]);
+    free(self.releasing);
     shoal_entities_destroy(&self.entities);
     zsock_destroy(&self.answers);
     zsock_destroy(&self.reader);

@@ -114,6 +114,7 @@ static void s_commit_batch(s_writer_t *self, size_t count)
     if (rc == 0) {
         s_account(self, count);
         atomic_fetch_add(&stats->commits, 1);
+        atomic_store(&stats->last_pos, self->last_pos);
         atomic_store(&stats->last_commit_size, count);
         atomic_store(&stats->last_commit_latency_us, (uint64_t)latency);
     } else {
