@@ -35,6 +35,7 @@ typedef struct {
     uint64_t max_resident;
     uint64_t inbox_capacity;
     uint64_t stash_capacity;
+    uint64_t max_stashed;
     uint64_t journal_queue;
     uint64_t max_batch;
     uint64_t dedup_window;
