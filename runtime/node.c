@@ -22,6 +22,13 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+/* Messages ZeroMQ queues per peer: replies out and requests in on the
+ * client port, both ways on the status socket (docs/ARCHITECTURE.md,
+ * "Overload"). */
+#define S_CLIENT_SNDHWM 100000
+#define S_CLIENT_RCVHWM 10000
+#define S_STATUS_HWM 1000
+
 struct shoal_node {
     const shoal_config_t *config;
     shoal_clock_t clock;
@@ -55,6 +62,7 @@ struct shoal_node {
     int64_t rate_at_ms;
     double rate;
     uint64_t busy_at_dispatch; /* busy answers given by the main thread */
+    uint64_t replies_dropped;  /* peer gone, or its queue full */
     bool stopping;
 };
 
@@ -267,15 +275,20 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
     }
 }
 
-/* Binds a ROUTER and returns it, with its resolved endpoint in *resolved
- * (malloc'd). Returns NULL with *error set when the bind fails. */
+/* Binds a ROUTER with the given high-water marks and returns it, with its
+ * resolved endpoint in *resolved (malloc'd). Returns NULL with *error set
+ * when the bind fails. The ROUTER is mandatory: a reply to a peer that is
+ * gone or whose queue is full fails, so it is counted, and every send on
+ * it is ZMQ_DONTWAIT. */
 static zsock_t *s_bind_router(const char *endpoint, const char *what,
-                              char **resolved, char **error)
+                              int sndhwm, int rcvhwm, char **resolved,
+                              char **error)
 {
     zsock_t *socket = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(socket, 0);
-    zsock_set_sndhwm(socket, 100000);
-    zsock_set_rcvhwm(socket, 100000);
+    zsock_set_sndhwm(socket, sndhwm);
+    zsock_set_rcvhwm(socket, rcvhwm);
+    zsock_set_router_mandatory(socket, 1);
     if (zsock_bind(socket, "%s", endpoint) < 0) {
         s_error(error, "%s %s: cannot bind: %s", what, endpoint,
                 zmq_strerror(zmq_errno()));
@@ -310,11 +323,13 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         started = s_start_reactor(self, error) == 0;
     }
     if (started) {
-        self->client = s_bind_router(config->endpoint, "client port",
-                                     &self->client_endpoint, error);
+        self->client =
+            s_bind_router(config->endpoint, "client port", S_CLIENT_SNDHWM,
+                          S_CLIENT_RCVHWM, &self->client_endpoint, error);
         self->status =
             self->client
                 ? s_bind_router(config->status_endpoint, "status socket",
+                                S_STATUS_HWM, S_STATUS_HWM,
                                 &self->status_endpoint, error)
                 : NULL;
         started = self->client && self->status;
@@ -357,8 +372,9 @@ static void s_reply(shoal_node_t *self, const shoal_route_t *route,
         shoal_gates_answered(self->gates, frames + 1, count - 1);
         return;
     }
-    shoal_frames_send(s_socket_of(self, route->kind), frames, count,
-                      ZMQ_DONTWAIT);
+    if (shoal_frames_send(s_socket_of(self, route->kind), frames, count,
+                          ZMQ_DONTWAIT) < 0)
+        self->replies_dropped++;
 }
 
 /* Answers a request on route with an error, from the main thread. */
@@ -559,8 +575,9 @@ static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
     if (request.is_ping) {
         shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
         size_t count = shoal_protocol_pong(&route, frames);
-        shoal_frames_send(s_socket_of(self, route.kind), frames, count,
-                          ZMQ_DONTWAIT);
+        if (shoal_frames_send(s_socket_of(self, route.kind), frames, count,
+                              ZMQ_DONTWAIT) < 0)
+            self->replies_dropped++;
         return;
     }
     const shoal_type_t *type = shoal_plugins_find(self->plugins, request.type);
@@ -613,6 +630,7 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
             self->config->durability == SHOAL_DURABILITY_FULL ? "full" : "fast",
         .commands_per_second = self->rate,
         .busy_at_dispatch = self->busy_at_dispatch,
+        .replies_dropped = self->replies_dropped,
         .gates = shoal_gates_counters(self->gates),
         .gates_waiting = shoal_gates_waiting(self->gates),
         .clock_ms = shoal_clock_now_ms(&self->clock),
@@ -831,8 +849,9 @@ static void s_forward_answers(shoal_node_t *self)
             }
             continue;
         }
-        shoal_message_forward_rest(answers,
-                                   s_socket_of(self, (shoal_route_kind_t)kind));
+        if (shoal_message_forward_rest(
+                answers, s_socket_of(self, (shoal_route_kind_t)kind)) < 0)
+            self->replies_dropped++;
     }
 }
 

@@ -83,6 +83,8 @@ char *shoal_status_json(const shoal_status_input_t *input)
         input->durability);
     if (!root)
         return NULL;
+    json_object_set_new(root, "replies_dropped",
+                        json_integer((json_int_t)input->replies_dropped));
     if (input->gates)
         json_object_set_new(
             root, "gates",
@@ -144,6 +146,9 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
             (unsigned long long)(S_SUM(input, busy) + input->busy_at_dispatch));
     fprintf(out, "shoal_commands_total{outcome=\"duplicate\"} %llu\n",
             (unsigned long long)S_SUM(input, duplicates));
+    s_metric(out, "shoal_replies_dropped_total", "counter",
+             "Replies not sent: the peer was gone or its queue full.",
+             (double)input->replies_dropped);
     fprintf(out, "# HELP shoal_worker_inbox_depth Requests queued per worker."
                  "\n# TYPE shoal_worker_inbox_depth gauge\n");
     for (uint32_t i = 0; i < input->workers; i++)
