@@ -80,6 +80,8 @@ static const s_setting_t s_settings[] = {
      "system clock"},
     {"gate_timeout_ms", S_NUMBER, S_AT(gate_timeout_ms), "1000", 1, 600000,
      "how long a gatekeeper's ask waits for an answer by default"},
+    {"max_gate_waiting", S_NUMBER, S_AT(max_gate_waiting), "10000", 1,
+     INT32_MAX, "commands waiting on their gatekeepers' asks before `busy`"},
     {"policy_max_attempts", S_NUMBER, S_AT(policy_max_attempts), "5", 1, 1000,
      "attempts at handling an event before it is parked as a dead "
      "letter"},

@@ -43,6 +43,7 @@ typedef struct {
     uint64_t checkpoint_ms;
     uint64_t manual_clock_ms;
     uint64_t gate_timeout_ms;
+    uint64_t max_gate_waiting;
     uint64_t policy_max_attempts;
     uint64_t policy_backoff_ms;
     uint64_t policy_batch;

@@ -492,8 +492,8 @@ static int s_start_edge(shoal_node_t *self, char **error)
                                .dispatch = s_gate_dispatch,
                                .ask = s_gate_ask,
                                .reply = s_gate_reply};
-    self->gates =
-        shoal_gates_new(&host, (int64_t)self->config->gate_timeout_ms);
+    self->gates = shoal_gates_new(&host, (int64_t)self->config->gate_timeout_ms,
+                                  (size_t)self->config->max_gate_waiting);
     char endpoint[128];
     shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "internal", -1);
     self->internal = zsock_new(ZMQ_ROUTER);
