@@ -45,7 +45,8 @@ shoal_entities_t *shoal_entities_new(const shoal_entities_host_t *host,
                                      shoal_keymap_t **heads_p)
 {
     assert(host && config && heads_p && *heads_p);
-    assert(config->stash_capacity >= 1 && config->max_resident >= 1);
+    assert(config->stash_capacity >= 1 && config->max_stashed >= 1 &&
+           config->max_resident >= 1);
     shoal_entities_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -392,7 +393,8 @@ static void s_drain(shoal_entities_t *self, shoal_entity_t *entity)
     }
 }
 
-/* Queues a request behind the entity's pending work, or answers busy. */
+/* Queues a request behind the entity's pending work, or answers busy
+ * when the entity's stash, or all the stashes together, are full. */
 static void s_stash(shoal_entities_t *self, shoal_entity_t *entity,
                     shoal_request_t *request)
 {
@@ -401,6 +403,14 @@ static void s_stash(shoal_entities_t *self, shoal_entity_t *entity,
         snprintf(message, sizeof message,
                  "stash of %.40s is full (%u requests waiting)", entity->key,
                  entity->stash_count);
+        s_answer_error(self, request, "busy", message);
+        return;
+    }
+    if (self->stashed >= self->config.max_stashed) {
+        char message[96];
+        snprintf(message, sizeof message,
+                 "stashes of worker %u are full (%zu requests waiting)",
+                 self->config.worker, self->stashed);
         s_answer_error(self, request, "busy", message);
         return;
     }

@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
     uint32_t worker;           /* this worker's index, carried in messages */
     size_t stash_capacity;     /* requests waiting per entity */
+    size_t max_stashed;        /* requests waiting in all the stashes */
     size_t max_resident;       /* entities in memory on this worker */
     size_t dedup_window;       /* command ids remembered per entity */
     uint64_t snapshot_every;   /* changes between snapshots; 0 = never */

@@ -78,6 +78,9 @@ static const s_setting_t s_settings[] = {
      "requests queued per worker before `busy`"},
     {"stash_capacity", S_NUMBER, S_AT(stash_capacity), "1000", 1, 65535,
      "requests waiting per entity before `busy`"},
+    {"max_stashed", S_NUMBER, S_AT(max_stashed), "50000", 1, INT32_MAX,
+     "requests waiting behind their entities, per node (split over the "
+     "workers), before `busy`"},
     {"journal_queue", S_NUMBER, S_AT(journal_queue), "10000", 1, INT32_MAX,
      "appends queued for the journal writer before `busy`"},
     {"max_batch", S_NUMBER, S_AT(max_batch), "1000", 1, 1000000,
@@ -116,6 +119,8 @@ static const s_setting_t s_settings[] = {
      "system clock"},
     {"gate_timeout_ms", S_NUMBER, S_AT(gate_timeout_ms), "1000", 1, 600000,
      "how long a gatekeeper's ask waits for an answer by default"},
+    {"max_gate_waiting", S_NUMBER, S_AT(max_gate_waiting), "10000", 1,
+     INT32_MAX, "commands waiting on their gatekeepers' asks before `busy`"},
     {"policy_max_attempts", S_NUMBER, S_AT(policy_max_attempts), "5", 1, 1000,
      "attempts at handling an event before it is parked as a dead "
      "letter"},

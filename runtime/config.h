@@ -48,6 +48,7 @@ typedef struct {
     uint64_t max_resident;
     uint64_t inbox_capacity;
     uint64_t stash_capacity;
+    uint64_t max_stashed;
     uint64_t journal_queue;
     uint64_t max_batch;
     uint64_t dedup_window;
@@ -55,6 +56,7 @@ typedef struct {
     uint64_t checkpoint_ms;
     uint64_t manual_clock_ms;
     uint64_t gate_timeout_ms;
+    uint64_t max_gate_waiting;
     uint64_t policy_max_attempts;
     uint64_t policy_backoff_ms;
     uint64_t policy_batch;

@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ typedef struct s_waiting {
 struct shoal_gates {
     shoal_gates_host_t host;
     int64_t default_timeout_ms;
+    size_t max_waiting;
     s_waiting_t *waiting;
     size_t waiting_count;
     uint64_t next_id;
@@ -44,13 +46,15 @@ struct shoal_gates {
 };
 
 shoal_gates_t *shoal_gates_new(const shoal_gates_host_t *host,
-                               int64_t default_timeout_ms)
+                               int64_t default_timeout_ms, size_t max_waiting)
 {
+    assert(max_waiting >= 1);
     shoal_gates_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->host = *host;
     self->default_timeout_ms = default_timeout_ms;
+    self->max_waiting = max_waiting;
     self->next_id = 1;
     return self;
 }
@@ -194,6 +198,16 @@ static void s_run(shoal_gates_t *self, s_waiting_t *waiting)
             gate->decision = SHOAL_GATE_FAILED;
             gate->reason = strdup("still asking after 8 rounds");
             break;
+        }
+        if (!waiting->linked && self->waiting_count >= self->max_waiting) {
+            self->counters.busy++;
+            char text[96];
+            snprintf(text, sizeof text,
+                     "%zu commands wait on their gatekeepers already",
+                     self->waiting_count);
+            s_reply(self, waiting, SHOAL_ANSWER_ERROR, "busy", text);
+            s_release(self, waiting);
+            return;
         }
         if (s_send_asks(self, waiting) > 0) {
             if (!waiting->linked) {

@@ -38,9 +38,11 @@ typedef struct {
                   const shoal_answer_t *answer);
 } shoal_gates_host_t;
 
-/* Creates the table. host is copied. Returns NULL when out of memory. */
+/* Creates the table, which holds at most max_waiting commands: a command
+ * whose gatekeeper asks when it is full is answered `busy`. host is
+ * copied. Returns NULL when out of memory. */
 shoal_gates_t *shoal_gates_new(const shoal_gates_host_t *host,
-                               int64_t default_timeout_ms);
+                               int64_t default_timeout_ms, size_t max_waiting);
 
 /* Answers every command still waiting "unavailable", frees the table and
  * sets *self_p to NULL. NULL-safe. */
@@ -73,7 +75,7 @@ size_t shoal_gates_waiting(const shoal_gates_t *self);
 /* Totals since start. */
 typedef struct {
     uint64_t started, forwarded, rejected, dispatched, failed, asks,
-        ask_timeouts;
+        ask_timeouts, busy;
 } shoal_gates_counters_t;
 const shoal_gates_counters_t *shoal_gates_counters(const shoal_gates_t *self);
 

@@ -13,6 +13,13 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+/* Messages ZeroMQ queues per peer: replies out and requests in on the
+ * client port, both ways on the status socket (docs/ARCHITECTURE.md,
+ * "Overload"). */
+#define S_CLIENT_SNDHWM 100000
+#define S_CLIENT_RCVHWM 10000
+#define S_STATUS_HWM 1000
+
 /* Sets *error to a formatted, malloc'd message. */
 static void s_error(char **error, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
@@ -222,17 +229,20 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
     }
 }
 
-/* Binds a ROUTER, secured by security unless it is NULL, and returns it
- * with its resolved endpoint in *resolved (malloc'd). Returns NULL with
- * *error set when the bind fails. */
+/* Binds a ROUTER, secured by security unless it is NULL, with the given
+ * high-water marks, and returns it with its resolved endpoint in *resolved
+ * (malloc'd). Returns NULL with *error set when the bind fails. The ROUTER
+ * is mandatory: a reply to a peer that is gone or whose queue is full
+ * fails, so it is counted, and every send on it is ZMQ_DONTWAIT. */
 static zsock_t *s_bind_router(const char *endpoint, const char *what,
-                              shoal_security_t *security, char **resolved,
-                              char **error)
+                              shoal_security_t *security, int sndhwm,
+                              int rcvhwm, char **resolved, char **error)
 {
     zsock_t *socket = zsock_new(ZMQ_ROUTER);
     zsock_set_linger(socket, 0);
-    zsock_set_sndhwm(socket, 100000);
-    zsock_set_rcvhwm(socket, 100000);
+    zsock_set_sndhwm(socket, sndhwm);
+    zsock_set_rcvhwm(socket, rcvhwm);
+    zsock_set_router_mandatory(socket, 1);
     if (security &&
         shoal_security_secure(security, socket, SHOAL_SECURITY_CLIENT_DOMAIN,
                               what, error) < 0) {
@@ -272,12 +282,13 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         started = s_start_reactor(self, error) == 0;
     }
     if (started) {
-        self->client =
-            s_bind_router(config->endpoint, "client port", &self->security,
-                          &self->client_endpoint, error);
+        self->client = s_bind_router(
+            config->endpoint, "client port", &self->security, S_CLIENT_SNDHWM,
+            S_CLIENT_RCVHWM, &self->client_endpoint, error);
         self->status =
             self->client
                 ? s_bind_router(config->status_endpoint, "status socket", NULL,
+                                S_STATUS_HWM, S_STATUS_HWM,
                                 &self->status_endpoint, error)
                 : NULL;
         started = self->client && self->status &&
@@ -342,8 +353,10 @@ static void s_forward_answers(shoal_node_t *self)
             }
             continue;
         }
-        shoal_message_forward_rest(
-            answers, shoal__node_socket_of(self, (shoal_route_kind_t)kind));
+        if (shoal_message_forward_rest(
+                answers,
+                shoal__node_socket_of(self, (shoal_route_kind_t)kind)) < 0)
+            self->replies_dropped++;
     }
 }
 

@@ -82,6 +82,7 @@ struct shoal_node {
     int64_t rate_at_ms;
     double rate;
     uint64_t busy_at_dispatch; /* busy answers given by the main thread */
+    uint64_t replies_dropped;  /* peer gone, or its queue full */
     bool stopping;
 };
 

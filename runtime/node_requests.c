@@ -30,8 +30,9 @@ void shoal__node_reply(shoal_node_t *self, const shoal_route_t *route,
         shoal_gates_answered(self->gates, frames + 1, count - 1);
         return;
     }
-    shoal_frames_send(shoal__node_socket_of(self, route->kind), frames, count,
-                      ZMQ_DONTWAIT);
+    if (shoal_frames_send(shoal__node_socket_of(self, route->kind), frames,
+                          count, ZMQ_DONTWAIT) < 0)
+        self->replies_dropped++;
 }
 
 /* Answers a request on route with an error, from the main thread. */
@@ -182,8 +183,8 @@ int shoal__node_start_edge(shoal_node_t *self, char **error)
                                .dispatch = s_gate_dispatch,
                                .ask = s_gate_ask,
                                .reply = s_gate_reply};
-    self->gates =
-        shoal_gates_new(&host, (int64_t)self->config->gate_timeout_ms);
+    self->gates = shoal_gates_new(&host, (int64_t)self->config->gate_timeout_ms,
+                                  (size_t)self->config->max_gate_waiting);
     char endpoint[128];
     shoal_pipe_endpoint(endpoint, sizeof endpoint, self, "internal", -1);
     self->internal = zsock_new(ZMQ_ROUTER);
@@ -269,8 +270,9 @@ static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
     if (request.is_ping) {
         shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
         size_t count = shoal_protocol_pong(&route, frames);
-        shoal_frames_send(shoal__node_socket_of(self, route.kind), frames,
-                          count, ZMQ_DONTWAIT);
+        if (shoal_frames_send(shoal__node_socket_of(self, route.kind), frames,
+                              count, ZMQ_DONTWAIT) < 0)
+            self->replies_dropped++;
         return;
     }
     const shoal_type_t *type = shoal_plugins_find(self->plugins, request.type);

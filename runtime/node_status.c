@@ -28,6 +28,7 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
             self->config->durability == SHOAL_DURABILITY_FULL ? "full" : "fast",
         .commands_per_second = self->rate,
         .busy_at_dispatch = self->busy_at_dispatch,
+        .replies_dropped = self->replies_dropped,
         .gates = shoal_gates_counters(self->gates),
         .gates_waiting = shoal_gates_waiting(self->gates),
         .clock_ms = shoal_clock_now_ms(&self->clock),

@@ -32,6 +32,13 @@ static uint64_t s_inbox_depth(const shoal_worker_stats_t *stats)
     return sent > taken ? sent - taken : 0;
 }
 
+/* Busy answers: the workers', the main thread's and the gates'. */
+static uint64_t s_busy(const shoal_status_input_t *input)
+{
+    return S_SUM(input, busy) + input->busy_at_dispatch +
+           (input->gates ? input->gates->busy : 0);
+}
+
 /* Appends queued for the writer and not yet taken. */
 static uint64_t s_journal_depth(const shoal_journal_stats_t *stats)
 {
@@ -65,8 +72,7 @@ char *shoal_status_json(const shoal_status_input_t *input)
         (json_int_t)S_SUM(input, stashed), "commands", "accepted",
         (json_int_t)S_SUM(input, accepted), "rejected",
         (json_int_t)S_SUM(input, rejected), "errors",
-        (json_int_t)S_SUM(input, errors), "busy",
-        (json_int_t)(S_SUM(input, busy) + input->busy_at_dispatch),
+        (json_int_t)S_SUM(input, errors), "busy", (json_int_t)s_busy(input),
         "duplicates", (json_int_t)S_SUM(input, duplicates), "per_second",
         input->commands_per_second, "lifecycle", "recoveries",
         (json_int_t)S_SUM(input, recoveries), "passivations",
@@ -83,18 +89,21 @@ char *shoal_status_json(const shoal_status_input_t *input)
         input->durability);
     if (!root)
         return NULL;
+    json_object_set_new(root, "replies_dropped",
+                        json_integer((json_int_t)input->replies_dropped));
     if (input->gates)
         json_object_set_new(
             root, "gates",
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "waiting",
-                      (json_int_t)input->gates_waiting, "started",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                      "waiting", (json_int_t)input->gates_waiting, "started",
                       (json_int_t)input->gates->started, "forwarded",
                       (json_int_t)input->gates->forwarded, "rejected",
                       (json_int_t)input->gates->rejected, "dispatched",
                       (json_int_t)input->gates->dispatched, "failed",
                       (json_int_t)input->gates->failed, "asks",
                       (json_int_t)input->gates->asks, "ask_timeouts",
-                      (json_int_t)input->gates->ask_timeouts));
+                      (json_int_t)input->gates->ask_timeouts, "busy",
+                      (json_int_t)input->gates->busy));
     json_object_set_new(root, "clock",
                         json_pack("{s:I, s:b}", "now_ms",
                                   (json_int_t)input->clock_ms, "manual",
@@ -152,9 +161,12 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
     fprintf(out, "shoal_commands_total{outcome=\"error\"} %llu\n",
             (unsigned long long)S_SUM(input, errors));
     fprintf(out, "shoal_commands_total{outcome=\"busy\"} %llu\n",
-            (unsigned long long)(S_SUM(input, busy) + input->busy_at_dispatch));
+            (unsigned long long)s_busy(input));
     fprintf(out, "shoal_commands_total{outcome=\"duplicate\"} %llu\n",
             (unsigned long long)S_SUM(input, duplicates));
+    s_metric(out, "shoal_replies_dropped_total", "counter",
+             "Replies not sent: the peer was gone or its queue full.",
+             (double)input->replies_dropped);
     fprintf(out, "# HELP shoal_worker_inbox_depth Requests queued per worker."
                  "\n# TYPE shoal_worker_inbox_depth gauge\n");
     for (uint32_t i = 0; i < input->workers; i++)

@@ -26,6 +26,7 @@ typedef struct {
     const char *durability;
     double commands_per_second;
     uint64_t busy_at_dispatch; /* busy answers not counted by a worker */
+    uint64_t replies_dropped;  /* peer gone, or its queue full */
     const shoal_gates_counters_t *gates;
     size_t gates_waiting;
     int64_t clock_ms;

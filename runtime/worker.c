@@ -240,6 +240,8 @@ static void s_setup(s_worker_t *self, shoal_worker_args_t *args)
     shoal_entities_config_t entities_config = {
         .worker = args->index,
         .stash_capacity = config->stash_capacity,
+        .max_stashed =
+            (config->max_stashed + config->workers - 1) / config->workers,
         .max_resident =
             (config->max_resident + config->workers - 1) / config->workers,
         .dedup_window = config->dedup_window,

@@ -120,7 +120,9 @@ Test(config, defaults_are_the_documented_ones)
     cr_assert_eq(s_config.max_resident, 100000);
     cr_assert_eq(s_config.inbox_capacity, 10000);
     cr_assert_eq(s_config.stash_capacity, 1000);
+    cr_assert_eq(s_config.max_stashed, 50000);
     cr_assert_eq(s_config.journal_queue, 10000);
+    cr_assert_eq(s_config.max_gate_waiting, 10000);
     cr_assert_eq(s_config.max_batch, 1000);
     cr_assert_eq(s_config.dedup_window, 128);
     cr_assert_eq(s_config.max_payload, 1048576);
@@ -274,13 +276,13 @@ Test(config, parse_help_prints_every_setting)
     cr_assert_not_null(help);
     cr_assert(strstr(help, "usage: shoald"), "%s", help);
     const char *flags[] = {
-        "--node-name",         "--endpoint",      "--status-endpoint",
-        "--data-dir",          "--plugin",        "--shards",
-        "--workers",           "--durability",    "--snapshot-every",
-        "--passivate-idle-ms", "--max-resident",  "--inbox-capacity",
-        "--stash-capacity",    "--journal-queue", "--max-batch",
-        "--dedup-window",      "--max-payload",   "--checkpoint-ms",
-        "--log-level",         "--config"};
+        "--node-name",         "--endpoint",     "--status-endpoint",
+        "--data-dir",          "--plugin",       "--shards",
+        "--workers",           "--durability",   "--snapshot-every",
+        "--passivate-idle-ms", "--max-resident", "--inbox-capacity",
+        "--stash-capacity",    "--max-stashed",  "--journal-queue",
+        "--max-batch",         "--dedup-window", "--max-payload",
+        "--checkpoint-ms",     "--log-level",    "--config"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         cr_assert(strstr(help, flags[i]), "help lacks %s", flags[i]);
     cr_assert(strstr(help, "[100000]"), "help lacks the defaults");

@@ -231,6 +231,7 @@ static shoal_entities_config_t s_config(void)
 {
     return (shoal_entities_config_t){.worker = 0,
                                      .stash_capacity = 8,
+                                     .max_stashed = 64,
                                      .max_resident = 16,
                                      .dedup_window = 8,
                                      .snapshot_every = 0,
@@ -680,6 +681,37 @@ Test(entities, full_stash_answers_busy)
     s_expect_accepted("r2", 2, 1, "value=2");
     s_expect_accepted("r3", 3, 1, "value=3");
     s_expect_value("e1", 3);
+}
+
+/* The stashes of one worker together hold at most max_stashed requests,
+ * however many entities share them. */
+Test(entities, full_worker_stashes_answer_busy)
+{
+    shoal_entities_config_t config = s_config();
+    config.max_stashed = 3;
+    s_start(config, NULL);
+    s_send("e1", "Add", NULL, "r1"); /* in flight */
+    s_send("e2", "Add", NULL, "r2"); /* in flight */
+    s_send("e1", "Add", NULL, "r3"); /* stashed */
+    s_send("e2", "Add", NULL, "r4"); /* stashed */
+    s_send("e1", "Add", NULL, "r5"); /* stashed */
+    s_send("e2", "Add", NULL, "r6"); /* no room */
+    s_expect_error("r6", "busy", "stashes of worker 0 are full");
+    cr_assert_eq(shoal_entities_counters(s_entities)->busy, 1);
+    cr_assert_eq(shoal_entities_stashed(s_entities), 3);
+    s_send("e3", "Add", NULL, "r7"); /* a ready entity still runs */
+    cr_assert_eq(s_host.append_count, 3);
+
+    s_flush();
+    s_expect_accepted("r1", 1, 1, "value=1");
+    s_expect_accepted("r2", 1, 1, "value=1");
+    s_expect_accepted("r7", 1, 1, "value=1");
+    s_expect_accepted("r3", 2, 1, "value=2");
+    s_expect_accepted("r4", 2, 1, "value=2");
+    s_expect_accepted("r5", 3, 1, "value=3");
+    s_expect_value("e1", 3);
+    s_expect_value("e2", 2);
+    cr_assert_eq(shoal_entities_stashed(s_entities), 0);
 }
 
 Test(entities, rejection_without_events_is_answered_at_once)
