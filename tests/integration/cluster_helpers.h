@@ -20,14 +20,15 @@ extern char **environ;
 
 /* The settings every test member gets: a fast failure detector. */
 #define CLUSTER_FLAGS                                                          \
-    "--heartbeat-ms", "100", "--suspect-after-ms", "600", "--down-after-ms",   \
-        "1500", "--shards", "16", "--cluster-min-members", "3"
+    "--heartbeat-ms", "100", "--suspect-after-ms", "1000", "--down-after-ms",  \
+        "2500", "--shards", "16"
 
 /* Starts member name with its data under dir/name, joining through seed
- * (NULL: founding), advertising advertise (NULL: its bound port). */
-static inline node_process_t *cluster_start(const char *dir, const char *name,
-                                            const char *seed,
-                                            const char *advertise)
+ * (NULL: founding), advertising advertise (NULL: its bound port), the
+ * first table waiting for min_members up members. */
+static inline node_process_t *
+cluster_start_min(const char *dir, const char *name, const char *seed,
+                  const char *advertise, const char *min_members)
 {
     char data[4096];
     snprintf(data, sizeof data, "%s/%s", dir, name);
@@ -48,8 +49,18 @@ static inline node_process_t *cluster_start(const char *dir, const char *name,
         args[count++] = "--cluster-advertise";
         args[count++] = advertise;
     }
+    args[count++] = "--cluster-min-members";
+    args[count++] = min_members;
     args[count] = NULL;
     return node_process_startv(data, args);
+}
+
+/* As cluster_start_min, for a cluster of three. */
+static inline node_process_t *cluster_start(const char *dir, const char *name,
+                                            const char *seed,
+                                            const char *advertise)
+{
+    return cluster_start_min(dir, name, seed, advertise, "3");
 }
 
 /* Returns the "cluster" object of a member's status (the caller's), or
@@ -61,6 +72,58 @@ static inline json_t *cluster_status(const node_process_t *node)
     json_incref(cluster);
     json_decref(status);
     return cluster;
+}
+
+/* Number of shards member owns in node's view, or -1. */
+static inline long long cluster_owned(const node_process_t *node,
+                                      const char *member)
+{
+    json_t *cluster = cluster_status(node);
+    long long owned = -1;
+    size_t index;
+    json_t *entry;
+    json_array_foreach(cluster ? json_object_get(cluster, "members") : NULL,
+                       index, entry)
+    {
+        const char *name = json_string_value(json_object_get(entry, "name"));
+        if (name && strcmp(name, member) == 0)
+            owned = json_integer_value(json_object_get(entry, "shards"));
+    }
+    json_decref(cluster);
+    return owned;
+}
+
+/* The epoch in a member's view, or -1. */
+static inline long long cluster_epoch(const node_process_t *node)
+{
+    json_t *cluster = cluster_status(node);
+    long long epoch =
+        cluster ? json_integer_value(json_object_get(cluster, "epoch")) : -1;
+    json_decref(cluster);
+    return epoch;
+}
+
+/* Waits until every node of nodes (count) shows the same epoch and it has
+ * not changed for a second: the shards have settled. Returns whether it
+ * happened in time. */
+static inline bool cluster_wait_settled(node_process_t *const *nodes, int count,
+                                        int timeout_ms)
+{
+    long long deadline = test_now_ms() + timeout_ms, since = 0, last = -1;
+    while (test_now_ms() < deadline) {
+        long long epoch = cluster_epoch(nodes[0]);
+        bool same = epoch > 0;
+        for (int i = 1; same && i < count; i++)
+            same = cluster_epoch(nodes[i]) == epoch;
+        if (!same || epoch != last) {
+            last = same ? epoch : -1;
+            since = test_now_ms();
+        } else if (test_now_ms() - since >= 1000) {
+            return true;
+        }
+        test_sleep_ms(50);
+    }
+    return false;
 }
 
 /* Polls a member's status until every name in want (NULL-ended) is "up"

@@ -137,7 +137,8 @@ Test(cluster, a_killed_member_s_shards_are_unavailable_until_it_returns)
             cr_assert_str_eq(code, "unavailable");
             unavailable++;
         } else {
-            cr_assert_eq(status, SHOAL_REPLY_ACCEPTED, "counter/%s", id);
+            cr_assert_eq(status, SHOAL_REPLY_ACCEPTED, "counter/%s: %s", id,
+                         code);
             served++;
         }
     }
@@ -291,4 +292,107 @@ Test(cluster, a_forward_for_a_shard_the_member_does_not_own_is_refused)
     /* Nothing was applied anywhere. */
     long long value = node_process_get_int(s_nodes[0], "counter", id, "value");
     cr_assert_eq(value, 0, "counter/%s: %lld", id, value);
+}
+
+/* Sends Increment with command id to counter/id through node until it is
+ * accepted (a busy or unavailable answer is retried with the same id, so
+ * it applies once). */
+static void s_increment_once(node_process_t *node, const char *id,
+                             const char *command_id)
+{
+    shoal_client_t *client = node_process_client(node);
+    cr_assert_not_null(client);
+    long long deadline = test_now_ms() + 60000;
+    while (true) {
+        shoal_reply_t reply = {0};
+        int rc =
+            shoal_client_call(client, "counter", id, "Increment", "{\"by\":1}",
+                              8, command_id, &reply, TEST_REQUEST_TIMEOUT_MS);
+        bool accepted = rc == 0 && reply.status == SHOAL_REPLY_ACCEPTED;
+        if (rc == 0 && reply.status == SHOAL_REPLY_ERROR)
+            cr_assert(strcmp(reply.error_code, "unavailable") == 0 ||
+                          strcmp(reply.error_code, "busy") == 0,
+                      "%s: %s: %s", command_id, reply.error_code, reply.body);
+        shoal_reply_clear(&reply);
+        if (accepted)
+            break;
+        cr_assert_lt(test_now_ms(), deadline, "%s never accepted", command_id);
+        test_sleep_ms(50);
+        shoal_client_destroy(&client);
+        client = node_process_client(node);
+    }
+    shoal_client_destroy(&client);
+}
+
+Test(cluster, a_join_moves_shards_and_the_moved_entities_keep_their_state)
+{
+    s_nodes[0] = cluster_start_min(s_dir, "a", NULL, NULL, "2");
+    cr_assert_not_null(s_nodes[0]);
+    const char *seed = node_process_cluster_endpoint(s_nodes[0]);
+    s_nodes[1] = cluster_start_min(s_dir, "b", seed, NULL, "2");
+    cr_assert_not_null(s_nodes[1]);
+    const char *two[] = {"a", "b", NULL};
+    cr_assert(cluster_wait_up(s_nodes[0], two, 20000));
+    cr_assert(cluster_wait_up(s_nodes[1], two, 20000));
+    const int entities = 40;
+    for (int e = 0; e < entities; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "j%d", e);
+        cr_assert_eq(s_increment(s_nodes[e % 2], id, NULL, 0),
+                     SHOAL_REPLY_ACCEPTED);
+    }
+    s_nodes[2] = cluster_start_min(s_dir, "c", seed, NULL, "2");
+    cr_assert_not_null(s_nodes[2]);
+    /* c is handed its share of the shards, one at a time. */
+    long long deadline = test_now_ms() + 60000, owned = 0;
+    while ((owned = cluster_owned(s_nodes[0], "c")) < 3 &&
+           test_now_ms() < deadline)
+        test_sleep_ms(100);
+    cr_assert_geq(owned, 3, "c owns %lld shards", owned);
+    for (int i = 0; i < MEMBERS; i++)
+        cr_assert(cluster_wait_up(s_nodes[i], s_all, 20000));
+    cr_assert(cluster_wait_settled(s_nodes, MEMBERS, 60000),
+              "the shards never settled");
+    /* Every entity kept its state, wherever it lives now, and takes
+     * commands there. */
+    int moved = 0;
+    for (int e = 0; e < entities; e++) {
+        char id[16], command[32];
+        snprintf(id, sizeof id, "j%d", e);
+        moved += strcmp(cluster_owner_of(s_nodes[2], id), "c") == 0;
+        snprintf(command, sizeof command, "after-%d", e);
+        s_increment_once(s_nodes[2], id, command);
+        cr_assert_eq(
+            node_process_get_int(s_nodes[e % 3], "counter", id, "value"), 2,
+            "counter/%s", id);
+    }
+    cr_assert_gt(moved, 0, "some of the entities moved to c");
+}
+
+Test(cluster, a_graceful_leave_under_load_loses_nothing)
+{
+    s_form(NULL);
+    const int entities = 20, rounds = 15;
+    int sent[20] = {0};
+    for (int round = 0; round < rounds; round++) {
+        if (round == 3)
+            kill(node_process_pid(s_nodes[2]), SIGTERM); /* c leaves */
+        for (int e = 0; e < entities; e++) {
+            char id[16], command[32];
+            snprintf(id, sizeof id, "l%d", e);
+            snprintf(command, sizeof command, "r%d-%d", round, e);
+            s_increment_once(s_nodes[round % 2], id, command);
+            sent[e]++;
+        }
+    }
+    /* c handed everything over and left on its own. */
+    cr_assert_eq(node_process_wait_exit(&s_nodes[2], 60000), 0,
+                 "the leaving member exits 0");
+    cr_assert_eq(cluster_owned(s_nodes[0], "c"), 0);
+    for (int e = 0; e < entities; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "l%d", e);
+        cr_assert_eq(node_process_get_int(s_nodes[1], "counter", id, "value"),
+                     sent[e], "counter/%s", id);
+    }
 }
