@@ -108,8 +108,21 @@ int cli_print_status_view(const char *status_json);
 int cli_status_ask(const cli_command_t *command, const cli_options_t *options,
                    const char *request, char **answer);
 
+/* cli_cluster.c: the "cluster" object of the node's status. */
+typedef struct {
+    const char *name; /* borrowed from the status JSON */
+    size_t shards;    /* how many shards of the table it owns */
+} cli_owner_t;
+
+int cli_cluster_ask(const cli_command_t *command, const cli_options_t *options,
+                    struct json_t **status, const struct json_t **cluster);
+cli_owner_t *cli_cluster_owners(const struct json_t *cluster, size_t *count,
+                                size_t *unowned);
+char *cli_cluster_ranges(const struct json_t *shards, const char *owner);
+
 /* The commands, one file each (cli_send.c, cli_ping.c, cli_status.c,
- * cli_events.c, cli_dead_letters.c, cli_clock.c). */
+ * cli_events.c, cli_dead_letters.c, cli_clock.c, cli_members.c,
+ * cli_shards.c). */
 int cli_send_run(const cli_command_t *command, const cli_options_t *options);
 int cli_ping_run(const cli_command_t *command, const cli_options_t *options);
 int cli_get_run(const cli_command_t *command, const cli_options_t *options);
@@ -120,5 +133,7 @@ int cli_dead_letters_run(const cli_command_t *command,
                          const cli_options_t *options);
 int cli_retry_run(const cli_command_t *command, const cli_options_t *options);
 int cli_clock_run(const cli_command_t *command, const cli_options_t *options);
+int cli_members_run(const cli_command_t *command, const cli_options_t *options);
+int cli_shards_run(const cli_command_t *command, const cli_options_t *options);
 
 #endif
