@@ -2,6 +2,8 @@
 #   make run    installs what is missing, builds, starts a node with the
 #               example plugins on ./var
 #   make test   installs what is missing, builds, runs every test
+#   make demo   builds, then runs a local three-node cluster through the
+#               wish story and stops it (examples/cluster/demo.sh)
 # Also: make build, make deps, make format, make clean, and the checks of
 # docs/TESTING.md:
 #   make test-sanitized  every test, built with ASan and UBSan
@@ -30,8 +32,8 @@ PLUGINS = $(BUILD)/examples/counter/counter.so \
 	$(BUILD)/examples/account/account.so \
 	$(BUILD)/examples/wish/wish.so
 
-.PHONY: all deps deps-checks build run test bench format clean test-sanitized \
-	test-valgrind fuzz fuzz-build
+.PHONY: all deps deps-checks build run test demo bench format clean \
+	test-sanitized test-valgrind fuzz fuzz-build
 all: build
 
 # Installs the packages of $(1) that are missing.
@@ -68,6 +70,9 @@ run: build
 
 test: build
 	meson test -C $(BUILD) --print-errorlogs
+
+demo: build
+	sh examples/cluster/demo.sh $(BUILD)
 
 # Its tests run under tests/sanitizers/run.sh, the build's default setup.
 $(SANITIZED_BUILD)/build.ninja:

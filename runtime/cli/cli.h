@@ -122,8 +122,33 @@ int cli_print_status_view(const char *status_json);
 int cli_status_ask(const cli_command_t *command, const cli_options_t *options,
                    const char *request, char **answer);
 
+/* cli_cluster.c: the "cluster" object of the node's status, shared by
+ * members, shards and the status view. */
+typedef struct {
+    const char *name; /* borrowed from the status JSON */
+    size_t shards;    /* how many shards of the table it owns */
+} cli_owner_t;
+
+/* Asks for the status and finds its cluster object. Returns CLI_EXIT_OK
+ * with *status (the caller's, json_decref) and *cluster (borrowed from
+ * it), or the exit status after saying what went wrong on stderr:
+ * CLI_EXIT_REJECTED when the node is not in a cluster. */
+int cli_cluster_ask(const cli_command_t *command, const cli_options_t *options,
+                    struct json_t **status, const struct json_t **cluster);
+/* Counts the shards each member (and any other owner in the table) owns,
+ * sorted by name; *unowned gets the shards without owner. Returns a new
+ * array of *count entries (the caller's, free()), or NULL when out of
+ * memory. */
+cli_owner_t *cli_cluster_owners(const struct json_t *cluster, size_t *count,
+                                size_t *unowned);
+/* Writes the shards of the table owned by owner (NULL: by none) as
+ * ranges, "0-2, 5", or "-". Returns the text (the caller's, free()), or
+ * NULL when out of memory. */
+char *cli_cluster_ranges(const struct json_t *shards, const char *owner);
+
 /* The commands, one file each (cli_send.c, cli_ping.c, cli_status.c,
- * cli_events.c, cli_dead_letters.c, cli_clock.c, cli_keygen.c). */
+ * cli_events.c, cli_dead_letters.c, cli_clock.c, cli_keygen.c,
+ * cli_members.c, cli_shards.c). */
 int cli_send_run(const cli_command_t *command, const cli_options_t *options);
 int cli_ping_run(const cli_command_t *command, const cli_options_t *options);
 int cli_get_run(const cli_command_t *command, const cli_options_t *options);
@@ -135,5 +160,7 @@ int cli_dead_letters_run(const cli_command_t *command,
 int cli_retry_run(const cli_command_t *command, const cli_options_t *options);
 int cli_clock_run(const cli_command_t *command, const cli_options_t *options);
 int cli_keygen_run(const cli_command_t *command, const cli_options_t *options);
+int cli_members_run(const cli_command_t *command, const cli_options_t *options);
+int cli_shards_run(const cli_command_t *command, const cli_options_t *options);
 
 #endif

@@ -142,6 +142,46 @@ static const cli_command_t s_commands[] = {
      .max_args = 2,
      .takes_json = true,
      .run = cli_clock_run},
+    {.name = "members",
+     .arguments = "[--json]",
+     .summary = "list the members of the node's cluster",
+     .description =
+         "Prints the members of the cluster as the node sees them, in the\n"
+         "order they were admitted: state (joining, up, leaving, down,\n"
+         "removed), whether this node reaches them, when it last heard\n"
+         "them, how many shards they own, their client and peer ports, and\n"
+         "which is this node and which the coordinator:\n"
+         "\n"
+         "  3 members (3 up), epoch 1, coordinator n1; n2 is serving\n"
+         "  NAME  STATE  REACHABLE  LAST HEARD  SHARDS  CLIENT ...  NOTE\n"
+         "  n1    up     yes        80 ms ago   22      tcp://...  "
+         "coordinator\n"
+         "  n2    up     yes        -           21      tcp://...  "
+         "this node\n"
+         "\n"
+         "--json prints {\"local\":...,\"epoch\":...,\"coordinator\":...,\n"
+         "\"quorum\":...,\"serving\":...,\"why_not_serving\":...,\n"
+         "\"members\":[...]} from the node's status (docs/PROTOCOL.md).\n"
+         "Exit status 1 when the node is not in a cluster.\n",
+     .takes_json = true,
+     .run = cli_members_run},
+    {.name = "shards",
+     .arguments = "[--json]",
+     .summary = "print the shard table of the node's cluster",
+     .description =
+         "Prints the shard table as the node sees it: its epoch, then each\n"
+         "member with the number of shards it owns and their ranges:\n"
+         "\n"
+         "  epoch 1, 64 shards: n1 22, n2 21, n3 21\n"
+         "  OWNER  SHARDS  RANGES\n"
+         "  n1         22  0-2, 5, 8, 10, 20-22, ...\n"
+         "\n"
+         "Shards without an owner yet are listed as (none). --json prints\n"
+         "{\"local\":...,\"epoch\":...,\"shards\":[owner or null, ...],\n"
+         "\"owned\":{\"NAME\":N,...},\"unowned\":N}. Exit status 1 when\n"
+         "the node is not in a cluster.\n",
+     .takes_json = true,
+     .run = cli_shards_run},
     {.name = "ping",
      .arguments = "",
      .summary = "check that the node answers on its client port",
@@ -195,7 +235,8 @@ static const char s_exit_statuses[] =
     "exit status:\n"
     "  0  the command was accepted, or the request succeeded\n"
     "  1  the command was rejected, or the status socket answered ERROR\n"
-    "     (a retried dead letter failed again, a clock it will not set)\n"
+    "     (a retried dead letter failed again, a clock it will not set),\n"
+    "     or the node is not in a cluster (members, shards)\n"
     "  2  usage error\n"
     "  3  the node is unreachable or did not answer in time\n"
     "  4  the node answered ERROR to a command or a topic read (busy,\n"

@@ -279,14 +279,17 @@ void cli_print_text(const char *text)
  */
 
 /* Prints one line of a table: the cells padded to their column's width,
- * the last one unpadded. */
+ * the last one unpadded, and no padding after the last cell with text. */
 static void s_print_table_line(int indent, size_t column_count,
                                const char *const *cells, const int *widths)
 {
+    size_t used = column_count;
+    while (used > 1 && cells[used - 1][0] == '\0')
+        used--;
     printf("%*s", indent, "");
-    for (size_t column = 0; column + 1 < column_count; column++)
+    for (size_t column = 0; column + 1 < used; column++)
         printf("%-*s  ", widths[column], cells[column]);
-    printf("%s\n", cells[column_count - 1]);
+    printf("%s\n", cells[used - 1]);
 }
 
 /* Prints headings and rows with the columns aligned (see cli.h). */

@@ -20,6 +20,15 @@
  *   topics
  *     NAME   HEAD  SHARDS
  *     pokes  10    7
+ *   cluster
+ *     local        n2
+ *     epoch        4
+ *     ...
+ *     members      n1 up, n2 up, n3 down (unreachable)
+ *     shards       64: n1 22, n2 21, n3 21
+ *
+ * (`shoal members` and `shoal shards` show the members and the shard
+ * table whole.)
  */
 #include "runtime/cli/cli.h"
 
@@ -221,10 +230,111 @@ static bool s_print_topics(const char *key, const json_t *value, int width)
     return true;
 }
 
+static void s_print_members(const json_t *object, int indent);
+
+/* Writes the members of a cluster object, by name, as "n1 up, n2 down
+ * (unreachable)". Returns the text (the caller's), or NULL. */
+static char *s_cluster_members_text(const json_t *members,
+                                    const cli_owner_t *owners, size_t count)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (out == NULL)
+        return NULL;
+    bool first = true;
+    for (size_t index = 0; index < count; index++) {
+        size_t at;
+        const json_t *member;
+        json_array_foreach(members, at, member)
+        {
+            const char *name =
+                json_string_value(json_object_get(member, "name"));
+            const char *state =
+                json_string_value(json_object_get(member, "state"));
+            if (name == NULL || strcmp(name, owners[index].name) != 0)
+                continue;
+            fprintf(out, "%s%s %s%s", first ? "" : ", ", name,
+                    state != NULL ? state : "?",
+                    json_is_false(json_object_get(member, "reachable"))
+                        ? " (unreachable)"
+                        : "");
+            first = false;
+            break;
+        }
+    }
+    if (first)
+        fputs("-", out);
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Writes the shard table of a cluster object as counts per owner, "64:
+ * n1 22, n2 21, n3 21, 0 without owner". Returns the text (the
+ * caller's), or NULL. */
+static char *s_cluster_shards_text(size_t total, const cli_owner_t *owners,
+                                   size_t count, size_t unowned)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (out == NULL)
+        return NULL;
+    fprintf(out, "%zu:", total);
+    for (size_t index = 0; index < count; index++)
+        fprintf(out, "%s %s %zu", index > 0 ? "," : "", owners[index].name,
+                owners[index].shards);
+    if (unowned > 0)
+        fprintf(out, "%s %zu without owner", count > 0 ? "," : "", unowned);
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* cluster: its fields as they come, but the members and the shard table
+ * summed up on one line each, and why_not_serving only when it says
+ * something. */
+static bool s_print_cluster(const char *key, const json_t *value, int width)
+{
+    const json_t *members = json_object_get(value, "members");
+    const json_t *shards = json_object_get(value, "shards");
+    if (!json_is_array(members) || !json_is_array(shards))
+        return false;
+    size_t count, unowned;
+    cli_owner_t *owners = cli_cluster_owners(value, &count, &unowned);
+    char *members_text =
+        owners != NULL ? s_cluster_members_text(members, owners, count) : NULL;
+    char *shards_text = owners != NULL
+                            ? s_cluster_shards_text(json_array_size(shards),
+                                                    owners, count, unowned)
+                            : NULL;
+    json_t *copy = json_copy((json_t *)value);
+    bool printed = members_text != NULL && shards_text != NULL && copy != NULL;
+    if (printed) {
+        json_object_set_new(copy, "members", json_string(members_text));
+        json_object_set_new(copy, "shards", json_string(shards_text));
+        if (json_is_null(json_object_get(copy, "why_not_serving")))
+            json_object_del(copy, "why_not_serving");
+        printf("%s\n", key);
+        s_print_members(copy, 2);
+    }
+    json_decref(copy);
+    free(shards_text);
+    free(members_text);
+    free(owners);
+    return printed;
+}
+
 static const s_section_t s_sections[] = {
     {"clock", true, s_print_clock},
     {"policies", false, s_print_policies},
     {"topics", false, s_print_topics},
+    {"cluster", false, s_print_cluster},
 };
 
 static const s_section_t *s_section(const char *key, int indent)

@@ -2,8 +2,10 @@
  * tests/integration/test_cli.c - the `shoal` command-line client against a
  * real node: its exit statuses (0 accepted, 1 rejected, 2 usage, 3
  * unreachable, 4 node error) and what it prints for send, get, status
- * --json and metrics. The commands for policies, topics and the clock are
- * in test_cli_reactions.c.
+ * --json and metrics; members and shards refused outside a cluster. The
+ * commands for policies, topics and the clock are in
+ * test_cli_reactions.c, members and shards in a cluster in
+ * test_cli_cluster.c.
  */
 #include "node_process.h"
 
@@ -303,4 +305,22 @@ Test(cli, metrics_are_prometheus_text)
 Test(cli, ping_exits_0)
 {
     ASSERT_EXIT(s_cli("ping", NULL), 0);
+}
+
+Test(cli, members_and_shards_exit_1_outside_a_cluster)
+{
+    const char *commands[] = {"members", "shards"};
+    for (size_t i = 0; i < 2; i++) {
+        ASSERT_EXIT(s_cli(commands[i], NULL), 1);
+        cr_assert_str_eq(s_stdout, "");
+        cr_assert(strstr(s_stderr, "not in a cluster") &&
+                      strstr(s_stderr, "clinode"),
+                  "%s: %s", commands[i], s_stderr);
+        ASSERT_EXIT(s_cli(commands[i], "--json", NULL), 1);
+        cr_assert_str_eq(s_stdout, "");
+        cr_assert(strstr(s_stderr, "not in a cluster"), "%s", s_stderr);
+    }
+    ASSERT_EXIT(s_cli("members", "extra", NULL), 2);
+    ASSERT_EXIT(s_cli("status", NULL), 0);
+    cr_assert_null(strstr(s_stdout, "\ncluster"), "%s", s_stdout);
 }
