@@ -89,11 +89,8 @@ Test(policies, a_consumer_resumes_from_its_cursor_missing_nothing)
             cr_assert_eq(test_call(s_client, "poke", id, "Poke", text, NULL, 0),
                          SHOAL_REPLY_ACCEPTED);
         }
-    /* Handled counts the events whose publications are committed. (The
-     * lag may be read from a status rendered before the last pokes.) */
-    cr_assert_eq(test_wait_policy_int(s_node, "poke-forwarder", "handled",
-                                      entities * pokes, 10000),
-                 entities * pokes);
+    cr_assert_eq(
+        test_wait_policy_int(s_node, "poke-forwarder", "lag", 0, 10000), 0);
     /* Read three at a time; each entity's events must come in order. */
     int last[20] = {0}, total = 0;
     char cursor[4096] = "";
