@@ -361,7 +361,7 @@ static int s_visit_rows(shoal_journal_t *self, const char *sql, int64_t after,
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *entity = (const char *)sqlite3_column_text(stmt, 0);
         int64_t pos = sqlite3_column_int64(stmt, 1);
-        if (entity)
+        if (entity && *entity) /* a hole has none */
             visit(entity, pos, arg);
         if (totals) {
             totals->entries++;
@@ -559,6 +559,48 @@ int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,
         s_error(self, error, "cannot scan entries");
     sqlite3_reset(stmt);
     return rc == SQLITE_DONE ? (int)visited : -1;
+}
+
+/* Runs sql with ?1 bound to value. Returns the rows it changed, or -1
+ * with *error set. */
+static int64_t s_change(shoal_journal_t *self, const char *sql, int64_t value,
+                        char **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        s_error(self, error, sql);
+        return -1;
+    }
+    sqlite3_bind_int64(stmt, 1, value);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        s_error(self, error, sql);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? sqlite3_changes64(self->db) : -1;
+}
+
+int64_t shoal__journal_delete_shard(shoal_journal_t *self, uint32_t shard,
+                                    bool imported_only, char **error)
+{
+    assert(self->in_transaction);
+    int64_t last = 0, left = 0;
+    if (shoal_journal_last_pos(self, &last, error) < 0)
+        return -1;
+    int64_t deleted = s_change(
+        self,
+        imported_only ? "DELETE FROM journal WHERE shard = ?1 AND imported = 1"
+                      : "DELETE FROM journal WHERE shard = ?1",
+        shard, error);
+    if (deleted < 0 || shoal_journal_last_pos(self, &left, error) < 0)
+        return -1;
+    if (left < last &&
+        s_change(self,
+                 "INSERT INTO journal (pos, entity, shard, prev_pos,"
+                 " first_seq, event_count, outcome, written_ms)"
+                 " VALUES (?1, '', -1, 0, 0, 0, 0, 0)",
+                 last, error) < 0)
+        return -1;
+    return deleted;
 }
 
 int shoal_journal_last_pos(shoal_journal_t *self, int64_t *pos, char **error)

@@ -144,7 +144,8 @@ void shoal_journal_rollback(shoal_journal_t *self);
 
 /* Calls visit(entity, pos, arg) for the head of every entity: first from
  * the saved heads, then from the entries appended after the last
- * checkpoint (a later call for the same entity supersedes an earlier).
+ * checkpoint (a later call for the same entity supersedes an earlier;
+ * the holes a shard's deletion may leave, with no entity, are passed).
  * Fills *totals and *last_pos (0 for an empty journal). Returns 0, or -1
  * with *error set. */
 int shoal_journal_load_heads(shoal_journal_t *self,

@@ -431,7 +431,6 @@ int shoal_slice_drop(shoal_journal_t *journal, uint32_t shard, uint32_t shards,
     static const char *const drops[] = {
         "DELETE FROM snapshots WHERE shoal_shard_of(entity, ?2) = ?1",
         "DELETE FROM heads WHERE shoal_shard_of(entity, ?2) = ?1",
-        "DELETE FROM journal WHERE shard = ?1",
         "DELETE FROM topic_events WHERE shard = ?1",
         "DELETE FROM timers WHERE shoal_shard_of(type, entity_id, ?2) = ?1",
         "DELETE FROM dead_letters WHERE shoal_shard_of(entity, ?2) = ?1",
@@ -441,11 +440,15 @@ int shoal_slice_drop(shoal_journal_t *journal, uint32_t shard, uint32_t shards,
         shoal_journal_begin(journal, error) < 0)
         return -1;
     for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++)
-        if (s_run(journal, drops[i], shard, shards, error) < 0) {
-            shoal_journal_rollback(journal);
-            return -1;
-        }
+        if (s_run(journal, drops[i], shard, shards, error) < 0)
+            goto out_rollback;
+    if (shoal__journal_delete_shard(journal, shard, false, error) < 0)
+        goto out_rollback;
     return shoal_journal_commit(journal, error);
+
+out_rollback:
+    shoal_journal_rollback(journal);
+    return -1;
 }
 
 int shoal_slice_stats(shoal_journal_t *journal, uint32_t shard,

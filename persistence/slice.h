@@ -127,7 +127,9 @@ void shoal_slice_import_destroy(shoal_slice_import_t **self_p);
  * the mark of an unfinished import. The old owner runs it once the new
  * owner has finished the import (and no longer serves the shard or
  * checkpoints its heads); a new owner runs it to discard an unfinished
- * import. Returns 0, or -1 with *error set (nothing is deleted). */
+ * import. When the journal's last entry is of the shard, an empty entry
+ * (a hole) keeps its position, so that later appends come after it.
+ * Returns 0, or -1 with *error set (nothing is deleted). */
 int shoal_slice_drop(shoal_journal_t *journal, uint32_t shard, uint32_t shards,
                      char **error);
 

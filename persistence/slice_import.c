@@ -85,14 +85,14 @@ static const char s_insert_sql[] =
     " outcome, written_ms, command_id, reply, events, imported)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)";
 
-/* The statements that delete an unfinished import of shard ?1. The
- * snapshots and heads go first, found through the entries. */
+/* The statements that delete an unfinished import of shard ?1, but for
+ * its entries (shoal__journal_delete_shard): the snapshots and heads go
+ * first, found through the entries. */
 static const char *const s_cleanup_sql[] = {
     "DELETE FROM snapshots WHERE entity IN (SELECT entity FROM journal"
     " WHERE shard = ?1 AND imported = 1)",
     "DELETE FROM heads WHERE entity IN (SELECT entity FROM journal"
     " WHERE shard = ?1 AND imported = 1)",
-    "DELETE FROM journal WHERE shard = ?1 AND imported = 1",
     "DELETE FROM topic_events WHERE shard = ?1",
 };
 
@@ -193,6 +193,9 @@ static int s_start(shoal_slice_import_t *self, char **error)
              i++)
             if (s_query(self, s_cleanup_sql[i], NULL, error) < 0)
                 goto out_rollback;
+        if (shoal__journal_delete_shard(self->journal, self->shard, true,
+                                        error) < 0)
+            goto out_rollback;
     } else {
         int64_t entries = 0, events = 0;
         if (s_query(self, "SELECT count(*) FROM journal WHERE shard = ?1",
