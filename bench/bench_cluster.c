@@ -37,8 +37,9 @@ static const char *const s_names[S_MEMBERS] = {"w6-a", "w6-b", "w6-c"};
 typedef struct {
     bench_node_t *node;
     const char *name;
-    int64_t shards;       /* shards it owns */
-    int64_t forwarded[2]; /* cluster.forwarded before and after */
+    char client_endpoint[256]; /* a copy: the report outlives the node */
+    int64_t shards;            /* shards it owns */
+    int64_t forwarded[2];      /* cluster.forwarded before and after */
     int64_t expired, refused;
     int64_t entries[2], commits[2]; /* journal counters */
     double cpu[2];                  /* process CPU seconds */
@@ -47,7 +48,7 @@ typedef struct {
 /* What W6 measured. */
 typedef struct {
     s_member_t members[S_MEMBERS];
-    const char *endpoints[S_MEMBERS]; /* the client ports, borrowed */
+    const char *endpoints[S_MEMBERS]; /* the members' client_endpoint */
     bench_closed_result_t load;
     int clients, window;
     double seconds; /* the load's wall time, warm-up included */
@@ -167,18 +168,23 @@ static int s_await_cluster(s_w6_t *w6)
 static int s_form_cluster(const bench_context_t *context, s_w6_t *w6)
 {
     for (int i = 0; i < S_MEMBERS; i++) {
+        s_member_t *member = &w6->members[i];
         const char *seed =
             i == 0 ? NULL : bench_node_cluster_endpoint(w6->members[0].node);
-        w6->members[i].name = s_names[i];
-        w6->members[i].node = s_start_member(context, i, seed);
-        if (!w6->members[i].node)
+        member->name = s_names[i];
+        member->node = s_start_member(context, i, seed);
+        if (!member->node)
             return -1;
-        if (i == 0 && !*bench_node_cluster_endpoint(w6->members[0].node)) {
-            fprintf(stderr, "shoal-bench: W6: the founder's readiness line "
-                            "has no cluster endpoint\n");
+        if (!*bench_node_cluster_endpoint(member->node)) {
+            fprintf(stderr,
+                    "shoal-bench: W6: %s's readiness line has no "
+                    "cluster endpoint\n",
+                    member->name);
             return -1;
         }
-        w6->endpoints[i] = bench_node_client_endpoint(w6->members[i].node);
+        snprintf(member->client_endpoint, sizeof member->client_endpoint, "%s",
+                 bench_node_client_endpoint(member->node));
+        w6->endpoints[i] = member->client_endpoint;
     }
     return s_await_cluster(w6);
 }
