@@ -21,7 +21,7 @@
  * sizes of the benchmark issue. */
 typedef struct {
     const char *name; /* "quick" or "full" */
-    int clients;      /* pipelining client threads (W1, W3) */
+    int clients;      /* pipelining client threads (W1, W3, W6) */
     int window;       /* requests in flight per client */
     double raw_seconds;
     uint64_t w1_entities;
@@ -34,6 +34,8 @@ typedef struct {
     uint64_t w4_entities;
     uint64_t w4_events;
     uint64_t w5_entities;
+    double w6_seconds; /* W6 uses W1's accounts, clients and window */
+    double w6_warmup_seconds;
 } bench_profile_t;
 
 #define BENCH_NODE_SETTINGS_MAX 8

@@ -155,7 +155,11 @@ static void *s_closed_thread(void *arg)
 {
     s_closed_thread_t *self = arg;
     const bench_closed_spec_t *spec = self->spec;
-    shoal_client_t *client = s_connect(spec->target.endpoint);
+    const char *endpoint =
+        spec->endpoint_count > 0
+            ? spec->endpoints[self->index % spec->endpoint_count]
+            : spec->target.endpoint;
+    shoal_client_t *client = s_connect(endpoint);
     int64_t start = s_await_start(self->start);
     if (!client) {
         self->failed = true;

@@ -44,6 +44,11 @@ typedef struct {
     bench_target_t target;
     int clients;
     int window;
+    /* When endpoint_count > 0, client k connects to
+     * endpoints[k % endpoint_count] (borrowed) instead of
+     * target.endpoint: the clients spread over several nodes. */
+    const char *const *endpoints;
+    int endpoint_count;
     /* Exactly one of the three modes: */
     bool each_entity_once; /* one command per entity, then stop */
     uint64_t total;        /* this many commands, then stop */

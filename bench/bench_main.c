@@ -38,6 +38,8 @@ static const bench_profile_t s_quick = {
     .w4_entities = 10000,
     .w4_events = 100000,
     .w5_entities = 200000,
+    .w6_seconds = 10,
+    .w6_warmup_seconds = 2,
 };
 
 static const bench_profile_t s_full = {
@@ -55,6 +57,8 @@ static const bench_profile_t s_full = {
     .w4_entities = 100000,
     .w4_events = 1000000,
     .w5_entities = 1000000,
+    .w6_seconds = 30,
+    .w6_warmup_seconds = 3,
 };
 
 typedef struct {
@@ -63,11 +67,14 @@ typedef struct {
     int (*run)(const bench_context_t *context, bench_report_t *report);
 } s_workload_t;
 
+/* In the order they run; W6 comes after W1, whose figure it is read
+ * against. */
 static const s_workload_t s_workloads[] = {
-    {"W1", "W2", bench_run_persisted},
-    {"W3", NULL, bench_run_ask},
-    {"W4", NULL, bench_run_recovery},
-    {"W5", NULL, bench_run_memory},
+    {"W1", "W2", bench_run_persisted}, /* bench_persisted.c */
+    {"W3", NULL, bench_run_ask},       /* bench_ask.c */
+    {"W4", NULL, bench_run_recovery},  /* bench_recovery.c */
+    {"W5", NULL, bench_run_memory},    /* bench_memory.c */
+    {"W6", NULL, bench_run_cluster},   /* bench_cluster.c */
 };
 
 static void s_usage(FILE *out)
@@ -79,19 +86,32 @@ static void s_usage(FILE *out)
             "                   [--node-setting KEY=VALUE]... [--keep]\n"
             "\n"
             "Starts shoald nodes in temporary folders on ephemeral ports,\n"
-            "runs the workloads W1..W5 through the client protocol, measures\n"
+            "runs the workloads W1..W6 through the client protocol, measures\n"
             "the machine's raw SQLite and ZeroMQ limits in the same run, and\n"
             "prints a table (Markdown); --json also writes it as JSON.\n"
+            "\n"
+            "  W1  persisted commands/s on one node\n"
+            "  W2  latency at half of W1's rate and with one command in\n"
+            "      flight (runs with W1)\n"
+            "  W3  commands that emit no events\n"
+            "  W4  recovery after a restart\n"
+            "  W5  resident memory per idle entity\n"
+            "  W6  W1's load on a cluster of three nodes, the clients\n"
+            "      spread over all three (about 2/3 of the commands are\n"
+            "      forwarded), read against W1's figure of the same run\n"
             "\n"
             "  --shoald PATH      the node binary (build/shoald)\n"
             "  --plugin-dir DIR   the example plugins (build/examples)\n"
             "  --probe PATH       the bench plugin (build/bench/probe.so)\n"
             "  --json PATH        write the results as JSON to PATH\n"
             "  --full             the issue's sizes (default: quick)\n"
-            "  --only LIST        run only these workloads (W2 runs with W1)\n"
+            "  --only LIST        run only these workloads (W2 runs with W1;\n"
+            "                     W6 has no ratio without W1)\n"
             "  --workers N        worker threads of the nodes (default: "
             "theirs)\n"
-            "  --clients N        pipelining client threads [%d]\n"
+            "  --clients N        pipelining client threads [%d]; W6 rounds\n"
+            "                     them up to a multiple of 3 and keeps as\n"
+            "                     many requests in flight\n"
             "  --window N         requests in flight per client [%d]\n"
             "  --node-setting KEY=VALUE\n"
             "                     pass --KEY VALUE to every node, after the\n"

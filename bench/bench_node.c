@@ -43,6 +43,7 @@ struct bench_node {
     double ready_seconds;
     char client_endpoint[S_ENDPOINT_MAX];
     char status_endpoint[S_ENDPOINT_MAX];
+    char cluster_endpoint[S_ENDPOINT_MAX]; /* "" outside a cluster */
     char stderr_path[PATH_MAX];
 };
 
@@ -153,24 +154,31 @@ static pid_t s_spawn(const char *const argv[], int stdout_fd,
     return pid;
 }
 
-/* Parses "shoald ready client=EP status=EP" into the node. */
+/* Copies the value of `key` (" status=") in line, up to the next blank,
+ * into buffer. Returns 0, or -1 when the key is missing, the value empty
+ * or too long. */
+static int s_ready_field(const char *line, const char *key, char *buffer)
+{
+    const char *value = strstr(line, key);
+    if (!value)
+        return -1;
+    value += strlen(key);
+    size_t size = strcspn(value, " \r\n");
+    if (size == 0 || size >= S_ENDPOINT_MAX)
+        return -1;
+    memcpy(buffer, value, size);
+    buffer[size] = '\0';
+    return 0;
+}
+
+/* Parses "shoald ready client=EP status=EP [cluster=EP]" into the node. */
 static int s_parse_ready_line(bench_node_t *self, const char *line)
 {
-    const char *client = strstr(line, "client=");
-    const char *status = strstr(line, " status=");
-    if (!client || !status || status < client)
+    if (s_ready_field(line, " client=", self->client_endpoint) != 0 ||
+        s_ready_field(line, " status=", self->status_endpoint) != 0)
         return -1;
-    client += strlen("client=");
-    size_t client_size = (size_t)(status - client);
-    status += strlen(" status=");
-    size_t status_size = strcspn(status, " \r\n");
-    if (client_size == 0 || client_size >= S_ENDPOINT_MAX || status_size == 0 ||
-        status_size >= S_ENDPOINT_MAX)
-        return -1;
-    memcpy(self->client_endpoint, client, client_size);
-    self->client_endpoint[client_size] = '\0';
-    memcpy(self->status_endpoint, status, status_size);
-    self->status_endpoint[status_size] = '\0';
+    if (s_ready_field(line, " cluster=", self->cluster_endpoint) != 0)
+        self->cluster_endpoint[0] = '\0'; /* a single node */
     return 0;
 }
 
@@ -382,6 +390,11 @@ const char *bench_node_client_endpoint(const bench_node_t *self)
 const char *bench_node_status_endpoint(const bench_node_t *self)
 {
     return self->status_endpoint;
+}
+
+const char *bench_node_cluster_endpoint(const bench_node_t *self)
+{
+    return self->cluster_endpoint;
 }
 
 double bench_node_ready_seconds(const bench_node_t *self)

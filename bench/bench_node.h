@@ -4,8 +4,9 @@
  * A bench_node is one shoald started with posix_spawn on ephemeral ports
  * (tcp://127.0.0.1:*) with its journal in a folder of the caller's.
  * Starting waits for the readiness line `shoald ready client=EP
- * status=EP` and records how long it took; the node's stderr goes to
- * <dir>/shoald.stderr, whose tail is printed when the node fails.
+ * status=EP` (with ` cluster=EP` for a cluster member) and records how long it
+ * took; the node's stderr goes to <dir>/shoald.stderr, whose tail is printed
+ * when the node fails.
  *
  * Every node started here is kept in a registry that is emptied (SIGKILL
  * and reap) by bench_node_kill_all, at exit, on SIGINT/SIGTERM and on a
@@ -51,9 +52,11 @@ void bench_node_install_hooks(void);
  * prints its exit code and returns false from then on. */
 bool bench_node_alive(bench_node_t *self);
 
-/* The resolved endpoints, borrowed. */
+/* The resolved endpoints, borrowed. The cluster (peer) endpoint is ""
+ * for a node started without --cluster-endpoint. */
 const char *bench_node_client_endpoint(const bench_node_t *self);
 const char *bench_node_status_endpoint(const bench_node_t *self);
+const char *bench_node_cluster_endpoint(const bench_node_t *self);
 
 /* Seconds from the spawn to the readiness line. */
 double bench_node_ready_seconds(const bench_node_t *self);

@@ -179,6 +179,25 @@ void bench_report_set_details(bench_report_t *self, const char *workload,
     json_object_set_new(self->details, workload, details);
 }
 
+bench_figure_state_t bench_report_figure(const bench_report_t *self,
+                                         const char *workload, const char *name,
+                                         double *value)
+{
+    bench_figure_state_t state = BENCH_FIGURE_ABSENT;
+    *value = NAN;
+    for (size_t i = 0; i < self->row_count; i++) {
+        const bench_row_t *row = &self->rows[i];
+        if (strcmp(row->workload, workload) != 0)
+            continue;
+        state = BENCH_FIGURE_FAILED;
+        if (strcmp(row->name, name) == 0 && !isnan(row->value)) {
+            *value = row->value;
+            return BENCH_FIGURE_MEASURED;
+        }
+    }
+    return state;
+}
+
 bool bench_report_has_failures(const bench_report_t *self)
 {
     for (size_t i = 0; i < self->row_count; i++)

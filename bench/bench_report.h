@@ -74,6 +74,19 @@ void bench_row_set_target(bench_row_t *row, const char *target, bool met);
 void bench_report_set_details(bench_report_t *self, const char *workload,
                               json_t *details);
 
+typedef enum {
+    BENCH_FIGURE_ABSENT,   /* the workload has no row: it did not run */
+    BENCH_FIGURE_FAILED,   /* it ran, but this figure was not measured */
+    BENCH_FIGURE_MEASURED, /* *value holds the figure */
+} bench_figure_state_t;
+
+/* Looks up figure `name` of workload among the rows added so far, so
+ * that a later workload can be read against an earlier one. Sets *value
+ * to the figure, or to NAN when it is not measured. */
+bench_figure_state_t bench_report_figure(const bench_report_t *self,
+                                         const char *workload, const char *name,
+                                         double *value);
+
 /* True when some figure could not be measured. */
 bool bench_report_has_failures(const bench_report_t *self);
 

@@ -7,6 +7,7 @@
  *   W3      bench_ask.c        commands that emit no events
  *   W4      bench_recovery.c   restart and recovery of a journal
  *   W5      bench_memory.c     resident bytes per idle entity
+ *   W6      bench_cluster.c    W1's load on a cluster of three nodes
  *
  * Each runner starts its own nodes in folders under the run's work_dir,
  * measures its raw limits while no node runs, adds its rows (and a
@@ -33,6 +34,8 @@ int bench_run_persisted(const bench_context_t *context, bench_report_t *report);
 int bench_run_ask(const bench_context_t *context, bench_report_t *report);
 int bench_run_recovery(const bench_context_t *context, bench_report_t *report);
 int bench_run_memory(const bench_context_t *context, bench_report_t *report);
+/* Reads W1's figure from the report, so it runs after W1. */
+int bench_run_cluster(const bench_context_t *context, bench_report_t *report);
 
 /* Starts a node in folder `name` under the run's work_dir, loading the
  * plugin at plugin_path, with the settings in args (NULL-terminated) plus
