@@ -75,6 +75,7 @@ shoal_cluster_view_t *shoal_cluster_view_build(const shoal_membership_t *m,
         snprintf(out->client_endpoint, sizeof out->client_endpoint, "%s",
                  member->client_endpoint);
         out->is_local = i == 0;
+        out->state = member->state;
         out->available = (member->state == SHOAL_MEMBER_UP ||
                           member->state == SHOAL_MEMBER_LEAVING) &&
                          shoal_membership_is_reachable(m, member, now_ms);
@@ -138,6 +139,7 @@ uint64_t shoal_cluster_view_fingerprint(const shoal_cluster_view_t *self)
     S_MIX(self->member_count);
     for (size_t i = 0; i < self->member_count; i++) {
         S_MIX(self->members[i].available);
+        S_MIX(self->members[i].state);
         for (const char *at = self->members[i].name; *at; at++)
             S_MIX(*at);
     }

@@ -23,6 +23,7 @@ typedef struct {
     char client_endpoint[SHOAL_MEMBER_ENDPOINT_MAX + 1];
     bool is_local;
     bool available; /* up or leaving, and reachable from this node */
+    shoal_member_state_t state;
 } shoal_cluster_member_view_t;
 
 typedef struct {
