@@ -88,6 +88,19 @@ static void s_publish(s_cluster_t *self, bool force)
         shoal_cluster_view_build(self->membership, now);
     if (!view)
         return;
+    static const char *const phases[] = {
+        [S_OUT_IDLE] = "idle",           [S_OUT_FREEZING] = "freezing",
+        [S_OUT_POLICIES] = "policies",   [S_OUT_STREAMING] = "streaming",
+        [S_OUT_WAIT_DONE] = "importing", [S_OUT_WAIT_FLIP] = "publishing",
+    };
+    const s_out_t *out = &self->out_handoff;
+    if (out->phase != S_OUT_IDLE) {
+        view->handoff_shard = out->shard;
+        snprintf(view->handoff_to, sizeof view->handoff_to, "%s", out->to);
+        view->handoff_phase = phases[out->phase];
+    }
+    if (self->in_handoff.active)
+        view->receiving_shard = self->in_handoff.shard;
     uint64_t fingerprint = shoal_cluster_view_fingerprint(view);
     if (!force && fingerprint == self->fingerprint &&
         now - self->published_at < 1000) {

@@ -58,6 +58,8 @@ shoal_cluster_view_t *shoal_cluster_view_build(const shoal_membership_t *m,
     if (!view)
         return NULL;
     view->epoch = shoal_membership_epoch(m);
+    view->handoff_shard = -1;
+    view->receiving_shard = -1;
     view->shards = shoal_membership_shards(m);
     view->member_count = shoal_membership_member_count(m);
     view->members = calloc(view->member_count, sizeof *view->members);

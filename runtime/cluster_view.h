@@ -38,6 +38,11 @@ typedef struct {
     size_t member_count;
     shoal_cluster_member_view_t *members;
     char *status_json; /* the "cluster" object of the status document */
+    /* The handoff this node drives, if any (set by the cluster thread). */
+    int64_t handoff_shard; /* -1: none */
+    char handoff_to[SHOAL_MEMBER_NAME_MAX + 1];
+    const char *handoff_phase; /* static text */
+    int64_t receiving_shard; /* -1: none */
 } shoal_cluster_view_t;
 
 /* Builds the view of membership at now_ms (monotonic). Returns it (the

@@ -37,6 +37,11 @@ static void s_status_input(shoal_node_t *self, shoal_status_input_t *input)
         .forwarded = self->forwarded,
         .forwards_expired = self->forwards_expired,
         .forwards_refused = self->forwards_refused,
+        .parked = self->parked,
+        .handoff_shard = self->view ? self->view->handoff_shard : -1,
+        .handoff_to = self->view ? self->view->handoff_to : NULL,
+        .handoff_phase = self->view ? self->view->handoff_phase : NULL,
+        .receiving_shard = self->view ? self->view->receiving_shard : -1,
     };
 }
 
