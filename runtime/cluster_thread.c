@@ -6,6 +6,7 @@
 #include "runtime/cluster_view.h"
 #include "runtime/log.h"
 #include "runtime/pipes.h"
+#include "runtime/security.h"
 
 #include <pthread.h>
 
@@ -251,6 +252,9 @@ static void s_setup(s_cluster_t *self)
     zsock_connect(self->views, "%s", endpoint);
     self->out = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self->out, 1);
+    if (shoal_security_cluster_client(self->args->security, self->out) < 0)
+        shoal_log(SHOAL_LOG_ERROR, "cluster: cannot use the cluster key: %s",
+                  zmq_strerror(zmq_errno()));
     zsock_set_linger(self->out, 0);
     zsock_set_sndhwm(self->out, 1000);
     char identity[SHOAL_MEMBER_NAME_MAX + 8];

@@ -31,6 +31,7 @@ typedef struct {
     shoal_member_t local;         /* name, incarnation and endpoints */
     const char *journal_path;     /* for handoffs, on a connection of its own */
     _Atomic int64_t *handled_pos; /* the reactor's: every policy is past */
+    const struct shoal_security *security; /* the cluster key, if any */
 } shoal_cluster_args_t;
 
 /* The cluster actor. Commands on its pipe: "LEAVE" starts a graceful

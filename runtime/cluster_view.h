@@ -42,7 +42,7 @@ typedef struct {
     int64_t handoff_shard; /* -1: none */
     char handoff_to[SHOAL_MEMBER_NAME_MAX + 1];
     const char *handoff_phase; /* static text */
-    int64_t receiving_shard; /* -1: none */
+    int64_t receiving_shard;   /* -1: none */
 } shoal_cluster_view_t;
 
 /* Builds the view of membership at now_ms (monotonic). Returns it (the

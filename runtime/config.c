@@ -98,6 +98,10 @@ static const s_setting_t s_settings[] = {
     {"cluster_advertise", S_TEXT, S_AT(cluster_advertise), NULL, 0, 0,
      "the peer endpoint the other nodes connect to (default: the bound "
      "cluster_endpoint)"},
+    {"cluster_key", S_TEXT, S_AT(cluster_key), NULL, 0, 0,
+     "the cluster's secret certificate (from `shoal keygen`), the same "
+     "file on every member: the peer port then speaks CURVE and admits "
+     "only the holders of this key"},
     {"seed", S_LIST, S_AT(seeds), NULL, 0, 0,
      "peer endpoint of a node of the cluster to join; repeat for several; "
      "none = found a new cluster"},
@@ -361,6 +365,11 @@ int shoal_config_load_file(shoal_config_t *config, const char *path,
 
 int shoal_config_check(const shoal_config_t *config, char **error)
 {
+    if (config->cluster_key && !*config->cluster_endpoint) {
+        s_error(error, "setting cluster_key: needs cluster_endpoint (the "
+                       "key secures the peer port of a cluster member)");
+        return -1;
+    }
     if (config->curve_clients && !config->curve_secret_key) {
         s_error(error, "setting curve_clients: needs curve_secret_key, the "
                        "node's own CURVE certificate");

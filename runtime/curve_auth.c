@@ -482,6 +482,39 @@ int shoal_curve_auth_allow(shoal_curve_auth_t *self, const char *domain,
     return count;
 }
 
+int shoal_curve_auth_allow_key(shoal_curve_auth_t *self, const char *domain,
+                               const char *what, const char *public_txt,
+                               char **error)
+{
+    assert(self && domain && what && public_txt);
+    uint8_t public_key[32], secret_key[32] = {0};
+    if (strlen(public_txt) != 40 || !zmq_z85_decode(public_key, public_txt)) {
+        s_error(error, "%s: not a CURVE public key", what);
+        return -1;
+    }
+    zcert_t *cert = zcert_new_from(public_key, secret_key);
+    zcertstore_t *store = zcertstore_new(NULL);
+    if (!cert || !store) {
+        zcert_destroy(&cert);
+        zcertstore_destroy(&store);
+        s_error(error, "%s: out of memory", what);
+        return -1;
+    }
+    zcertstore_insert(store, &cert);
+    zmsg_t *command = zmsg_new();
+    zmsg_addstr(command, "ALLOW");
+    zmsg_addstr(command, domain);
+    zmsg_addstr(command, what);
+    zmsg_addstr(command, "(the cluster key)");
+    zmsg_addmem(command, &store, sizeof store);
+    zmsg_send(&command, self->actor);
+    if (zsock_wait(self->actor) != 0) {
+        s_error(error, "%s: too many ZAP domains", what);
+        return -1;
+    }
+    return 0;
+}
+
 int shoal_curve_auth_watch(shoal_curve_auth_t *self, zsock_t *server,
                            const char *what, char **error)
 {

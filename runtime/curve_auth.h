@@ -39,6 +39,13 @@ int shoal_curve_auth_allow(shoal_curve_auth_t *self, const char *domain,
                            const char *what, const char *directory,
                            char **error);
 
+/* Lets the peers with exactly the public key public_txt (Z85) into the
+ * servers of domain; what names the port in the log lines. Returns 0, or
+ * -1 with *error set (malloc'd). */
+int shoal_curve_auth_allow_key(shoal_curve_auth_t *self, const char *domain,
+                               const char *what, const char *public_txt,
+                               char **error);
+
 /* Logs, as refusals, the handshakes that fail on server (a CURVE server,
  * borrowed) before the handler is asked: peers that do not use CURVE
  * (when the node notices before the peer hangs up), and peers that

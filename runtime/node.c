@@ -458,7 +458,7 @@ void shoal_node_run(shoal_node_t *self, volatile sig_atomic_t *stop)
               self->status_endpoint, (unsigned)self->config->shards,
               (unsigned)self->config->workers);
     while (!self->fatal) {
-        if (*stop && !s_leaving(self))
+        if ((*stop || self->leave_asked) && !s_leaving(self))
             break;
         s_serve_once(self, 200);
     }

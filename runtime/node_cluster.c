@@ -63,6 +63,10 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
     zsock_set_linger(self->peer, 0);
     zsock_set_sndhwm(self->peer, 100000);
     zsock_set_rcvhwm(self->peer, 100000);
+    if (shoal_security_secure_cluster(&self->security, self->peer, error) < 0) {
+        zsock_destroy(&self->peer);
+        return -1;
+    }
     if (zsock_bind(self->peer, "%s", config->cluster_endpoint) < 0) {
         s_error(error, "cluster port %s: cannot bind: %s",
                 config->cluster_endpoint, zmq_strerror(zmq_errno()));
@@ -80,6 +84,11 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
     zsock_bind(self->cluster_views, "%s", endpoint);
     self->forward = zsock_new(ZMQ_ROUTER);
     zsock_set_router_mandatory(self->forward, 1);
+    if (shoal_security_cluster_client(&self->security, self->forward) < 0) {
+        s_error(error, "cluster: cannot use the cluster key: %s",
+                zmq_strerror(zmq_errno()));
+        return -1;
+    }
     zsock_set_linger(self->forward, 0);
     zsock_set_sndhwm(self->forward, 100000);
     char identity[SHOAL_MEMBER_NAME_MAX + 8];
@@ -99,6 +108,7 @@ int shoal__node_start_cluster(shoal_node_t *self, char **error)
         .types = self->type_names,
         .type_count = shoal_plugins_type_count(self->plugins),
         .journal_path = self->journal_path,
+        .security = &self->security,
         .handled_pos = &self->reactor_stats.handled_pos,
     };
     shoal_member_t *local = &self->cluster_args.local;

@@ -73,6 +73,7 @@ struct shoal_node {
     shoal_request_t **parked_head, **parked_tail;
     size_t parked;
     bool leaving;           /* a graceful leave is under way */
+    bool leave_asked;       /* `leave` on the status socket */
     int64_t leave_deadline; /* zclock_mono */
     char route_message[256];
     char *client_endpoint;

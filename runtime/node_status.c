@@ -217,6 +217,19 @@ void shoal__node_handle_status(shoal_node_t *self, shoal_message_t *message)
     case SHOAL_STATUS_REQUEST_DEAD_LETTERS:
         s_handle_dead_letters(self, &route, request.arguments);
         break;
+    case SHOAL_STATUS_REQUEST_LEAVE:
+        if (!self->cluster) {
+            shoal__node_reply_error(self, &route, "malformed",
+                                    "this node is not in a cluster");
+        } else {
+            self->leave_asked = true;
+            shoal__node_reply_text(
+                self, &route,
+                strdup("{\"leaving\": true, \"detail\": \"the "
+                       "node hands its shards over, then "
+                       "stops\"}"));
+        }
+        break;
     case SHOAL_STATUS_REQUEST_RETRY:
         s_handle_retry(self, &route, request.arguments);
         break;

@@ -20,8 +20,74 @@ static void s_error(char **error, const char *setting, char *reason)
     free(reason);
 }
 
+static int s_start_client(shoal_security_t *self, const shoal_config_t *config,
+                          char **error);
+
+/* Loads the cluster key and admits its holders to the peer port. */
+static int s_start_cluster(shoal_security_t *self, const shoal_config_t *config,
+                           char **error)
+{
+    if (!config->cluster_key)
+        return 0;
+    char *reason = NULL;
+    self->cluster_cert = shoal_curve_load_secret(config->cluster_key, &reason);
+    if (!self->cluster_cert) {
+        s_error(error, "cluster_key", reason);
+        return -1;
+    }
+    if (!shoal_curve_file_is_private(config->cluster_key))
+        shoal_log(SHOAL_LOG_WARN,
+                  "cluster_key %s can be read by other users: chmod 600 it",
+                  config->cluster_key);
+    if (!self->auth && !(self->auth = shoal_curve_auth_new(error)))
+        return -1;
+    if (shoal_curve_auth_allow_key(
+            self->auth, SHOAL_SECURITY_CLUSTER_DOMAIN, "cluster port",
+            zcert_public_txt(self->cluster_cert), error) < 0)
+        return -1;
+    shoal_log(SHOAL_LOG_INFO, "cluster port: CURVE on with the cluster key %s",
+              zcert_public_txt(self->cluster_cert));
+    return 0;
+}
+
 int shoal_security_start(shoal_security_t *self, const shoal_config_t *config,
                          char **error)
+{
+    int rc = s_start_client(self, config, error);
+    if (rc == 0 && s_start_cluster(self, config, error) < 0) {
+        shoal_security_stop(self);
+        return -1;
+    }
+    return rc;
+}
+
+int shoal_security_secure_cluster(shoal_security_t *self, zsock_t *server,
+                                  char **error)
+{
+    if (!self->cluster_cert)
+        return 0;
+    if (shoal_curve_make_server(server, self->cluster_cert,
+                                SHOAL_SECURITY_CLUSTER_DOMAIN) < 0) {
+        free(*error);
+        if (asprintf(error, "cluster port: cannot use CURVE: %s",
+                     zmq_strerror(zmq_errno())) < 0)
+            *error = NULL;
+        return -1;
+    }
+    return shoal_curve_auth_watch(self->auth, server, "cluster port", error);
+}
+
+int shoal_security_cluster_client(const shoal_security_t *self, zsock_t *socket)
+{
+    if (!self->cluster_cert)
+        return 0;
+    return shoal_curve_make_client(socket, self->cluster_cert,
+                                   zcert_public_txt(self->cluster_cert));
+}
+
+/* The client port's part of shoal_security_start. */
+static int s_start_client(shoal_security_t *self, const shoal_config_t *config,
+                          char **error)
 {
     *self = (shoal_security_t){0};
     if (!config->curve_secret_key) {
@@ -83,4 +149,5 @@ void shoal_security_stop(shoal_security_t *self)
 {
     shoal_curve_auth_destroy(&self->auth);
     zcert_destroy(&self->cert);
+    zcert_destroy(&self->cluster_cert);
 }

@@ -16,9 +16,13 @@
 /* The ZAP domain of the client port. */
 #define SHOAL_SECURITY_CLIENT_DOMAIN "client"
 
+/* The ZAP domain of the cluster's peer port. */
+#define SHOAL_SECURITY_CLUSTER_DOMAIN "cluster"
+
 /* What the node's sockets need to be secured; caller-allocated. */
-typedef struct {
+typedef struct shoal_security {
     zcert_t *cert;            /* the node's keys; NULL: plaintext ports */
+    zcert_t *cluster_cert;    /* the cluster's keys; NULL: plaintext link */
     shoal_curve_auth_t *auth; /* the ZAP handler; NULL without CURVE */
 } shoal_security_t;
 
@@ -39,6 +43,18 @@ int shoal_security_start(shoal_security_t *self, const shoal_config_t *config,
  * or -1 with *error set (malloc'd) naming what and the reason. */
 int shoal_security_secure(shoal_security_t *self, zsock_t *server,
                           const char *domain, const char *what, char **error);
+
+/* Makes server (not yet bound) the cluster's CURVE server, admitting the
+ * holders of the cluster key only. Does nothing without cluster_key.
+ * Returns 0, or -1 with *error set (malloc'd). */
+int shoal_security_secure_cluster(shoal_security_t *self, zsock_t *server,
+                                  char **error);
+
+/* Makes socket a CURVE client of the cluster's servers with the cluster
+ * key, for the connections it makes from then on. Does nothing without
+ * cluster_key. Call from the thread that owns socket. Returns 0 or -1. */
+int shoal_security_cluster_client(const shoal_security_t *self,
+                                  zsock_t *socket);
 
 /* Stops the ZAP handler and frees the key; call after closing the
  * sockets secured with it. Leaves *self empty. Safe on an empty one. */

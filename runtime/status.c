@@ -119,13 +119,13 @@ char *shoal_status_json(const shoal_status_input_t *input)
                             json_integer((json_int_t)input->forwards_refused));
         json_object_set_new(cluster, "parked",
                             json_integer((json_int_t)input->parked));
-        json_object_set_new(
-            cluster, "handoff",
-            input->handoff_shard < 0
-                ? json_null()
-                : json_pack("{s:I, s:s, s:s}", "shard",
-                            (json_int_t)input->handoff_shard, "to",
-                            input->handoff_to, "phase", input->handoff_phase));
+        json_object_set_new(cluster, "handoff",
+                            input->handoff_shard < 0
+                                ? json_null()
+                                : json_pack("{s:I, s:s, s:s}", "shard",
+                                            (json_int_t)input->handoff_shard,
+                                            "to", input->handoff_to, "phase",
+                                            input->handoff_phase));
         json_object_set_new(
             cluster, "receiving",
             input->receiving_shard < 0

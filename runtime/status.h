@@ -34,10 +34,10 @@ typedef struct {
     const char *reactor_json; /* policies, topics, timers; or NULL */
     const char *cluster_json; /* the cluster object, or NULL */
     uint64_t forwarded, forwards_expired, forwards_refused;
-    size_t parked;             /* requests waiting for shards handed over */
-    int64_t handoff_shard;     /* -1: none */
+    size_t parked;         /* requests waiting for shards handed over */
+    int64_t handoff_shard; /* -1: none */
     const char *handoff_to, *handoff_phase;
-    int64_t receiving_shard;   /* -1: none */
+    int64_t receiving_shard;     /* -1: none */
     const char *reactor_metrics; /* their Prometheus lines; or NULL */
 } shoal_status_input_t;
 

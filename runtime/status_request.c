@@ -16,8 +16,8 @@ void shoal_status_request_parse(const shoal_frame_t *frames, size_t count,
     if (truncated || count != 1 || frames[0].size > SHOAL_STATUS_REQUEST_MAX ||
         (frames[0].size && memchr(frames[0].data, 0, frames[0].size))) {
         request->error = "a status request is one text frame: status, "
-                         "metrics, get TYPE ID, clock, dead-letters or "
-                         "retry ID";
+                         "metrics, get TYPE ID, clock, dead-letters, "
+                         "retry ID or leave";
         return;
     }
     if (frames[0].size)
@@ -38,10 +38,13 @@ void shoal_status_request_parse(const shoal_frame_t *frames, size_t count,
                strncmp(request->text, "dead-letters ", 13) == 0) {
         request->kind = SHOAL_STATUS_REQUEST_DEAD_LETTERS;
         request->arguments = request->text + 12;
+    } else if (strcmp(request->text, "leave") == 0) {
+        request->kind = SHOAL_STATUS_REQUEST_LEAVE;
     } else if (strncmp(request->text, "retry ", 6) == 0) {
         request->kind = SHOAL_STATUS_REQUEST_RETRY;
         request->arguments = request->text + 6;
     } else
         request->error = "unknown request: expected status, metrics, "
-                         "get TYPE ID, clock, dead-letters or retry ID";
+                         "get TYPE ID, clock, dead-letters, retry ID or "
+                         "leave";
 }

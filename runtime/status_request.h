@@ -1,7 +1,7 @@
 /*
  * runtime/status_request.h - parsing the requests of the status socket
  * (docs/PROTOCOL.md): one text frame, `status`, `metrics`, `get TYPE ID`,
- * `clock [set MS]`, `dead-letters [POLICY]` or `retry ID`.
+ * `clock [set MS]`, `dead-letters [POLICY]`, `retry ID` or `leave`.
  *
  * A pure function of the frames, so that it can be tested and fuzzed
  * without a node; runtime/node.c answers what it decides.
@@ -25,6 +25,7 @@ typedef enum {
     SHOAL_STATUS_REQUEST_CLOCK,        /* arguments: "" or " set MS" */
     SHOAL_STATUS_REQUEST_DEAD_LETTERS, /* arguments: "" or " POLICY" */
     SHOAL_STATUS_REQUEST_RETRY,        /* arguments: "ID" */
+    SHOAL_STATUS_REQUEST_LEAVE,        /* leave the cluster gracefully */
 } shoal_status_request_kind_t;
 
 /* A parsed status request. */

@@ -159,6 +159,7 @@ int cli_dead_letters_run(const cli_command_t *command,
                          const cli_options_t *options);
 int cli_retry_run(const cli_command_t *command, const cli_options_t *options);
 int cli_clock_run(const cli_command_t *command, const cli_options_t *options);
+int cli_leave_run(const cli_command_t *command, const cli_options_t *options);
 int cli_keygen_run(const cli_command_t *command, const cli_options_t *options);
 int cli_members_run(const cli_command_t *command, const cli_options_t *options);
 int cli_shards_run(const cli_command_t *command, const cli_options_t *options);

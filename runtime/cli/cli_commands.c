@@ -142,6 +142,19 @@ static const cli_command_t s_commands[] = {
      .max_args = 2,
      .takes_json = true,
      .run = cli_clock_run},
+    {.name = "leave",
+     .arguments = "[--json]",
+     .summary = "have a cluster member leave gracefully",
+     .description =
+         "Asks the node (by its status socket) to leave its cluster as\n"
+         "SIGTERM does: it becomes `leaving`, hands every shard it owns over\n"
+         "to the other members one by one while serving the rest, and stops\n"
+         "once the cluster has removed it (after two minutes at most).\n"
+         "Exit status 1 when the node is not in a cluster.\n",
+     .min_args = 0,
+     .max_args = 0,
+     .takes_json = true,
+     .run = cli_leave_run},
     {.name = "members",
      .arguments = "[--json]",
      .summary = "list the members of the node's cluster",

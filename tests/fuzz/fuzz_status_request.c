@@ -50,6 +50,10 @@ static void s_check(const shoal_status_request_t *request,
         FUZZ_CHECK(request->arguments == request->text + 12);
         FUZZ_CHECK(!*request->arguments || *request->arguments == ' ');
         break;
+    case SHOAL_STATUS_REQUEST_LEAVE:
+        FUZZ_CHECK(strcmp(request->text, "leave") == 0);
+        FUZZ_CHECK(!request->arguments);
+        break;
     case SHOAL_STATUS_REQUEST_RETRY:
         FUZZ_CHECK(strncmp(request->text, "retry ", 6) == 0);
         FUZZ_CHECK(request->arguments == request->text + 6);

@@ -119,6 +119,17 @@ Test(status_request, clock_dead_letters_and_retry_hand_over_their_arguments)
     }
 }
 
+Test(status_request, leave_takes_no_arguments)
+{
+    s_addstr("leave");
+    const shoal_status_request_t *request = s_parse(false);
+    cr_assert_eq(request->kind, SHOAL_STATUS_REQUEST_LEAVE);
+    cr_assert_null(request->arguments);
+    s_teardown();
+    s_addstr("leave now");
+    s_expect_malformed(false, "unknown request");
+}
+
 Test(status_request, unknown_verbs_are_malformed)
 {
     const char *texts[] = {"",        "get",      "Status",
