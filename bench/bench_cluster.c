@@ -194,6 +194,10 @@ static int s_form_cluster(const bench_context_t *context, s_w6_t *w6)
 static int s_stop_members(s_w6_t *w6, bench_report_t *report, bool failed)
 {
     int rc = 0;
+    /* All at once: members stopped one by one would each hand their
+     * shards over to the ones still running. */
+    for (int i = 0; i < S_MEMBERS; i++)
+        bench_node_signal_stop(w6->members[i].node);
     for (int i = S_MEMBERS - 1; i >= 0; i--) {
         if (bench_stop_node(&w6->members[i].node, report, "W6", failed) != 0)
             rc = -1;

@@ -348,6 +348,12 @@ int bench_node_stop(bench_node_t **self_p, int timeout_ms)
     return code;
 }
 
+void bench_node_signal_stop(bench_node_t *self)
+{
+    if (self && !self->exited)
+        kill(self->pid, SIGTERM);
+}
+
 void bench_node_kill(bench_node_t **self_p)
 {
     if (!self_p || !*self_p)

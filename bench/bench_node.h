@@ -36,6 +36,9 @@ bench_node_t *bench_node_start(const char *shoald, const char *dir,
  * NULL-safe (returns -1). */
 int bench_node_stop(bench_node_t **self_p, int timeout_ms);
 
+/* Sends the node SIGTERM without waiting (bench_node_stop waits). */
+void bench_node_signal_stop(bench_node_t *self);
+
 /* Kills the node with SIGKILL, reaps it, frees it, sets *self_p to NULL.
  * NULL-safe. */
 void bench_node_kill(bench_node_t **self_p);

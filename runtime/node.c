@@ -427,6 +427,8 @@ static void s_serve_once(shoal_node_t *self, int timeout_ms)
  * whether it is still leaving. */
 static bool s_leaving(shoal_node_t *self)
 {
+    /* Nobody else up (all leaving or down, or stopped together): there is
+     * no one to hand the shards to; they wait in the journal. */
     if (!self->cluster || !self->view || self->view->others_up == 0)
         return false;
     if (!self->leaving) {
