@@ -14,10 +14,10 @@
  *      was handled here (the new owner's policies skip imported entries).
  *   3. The slice goes over in chunks (persistence/slice.h), each sent
  *      after the previous one is acknowledged:
- *        SHOAL-PEER/1 SLICE "SHARD INDEX FROM" CHUNK
- *        SHOAL-PEER/1 SLICE-ACK "SHARD INDEX ok|fail REASON"
- *        SHOAL-PEER/1 SLICE-END "SHARD FROM"
- *        SHOAL-PEER/1 SLICE-DONE "SHARD FROM"   (the new owner, once its
+ *        SHOAL-PEER/1 SLICE "SHARD INDEX FROM STREAM" CHUNK
+ *        SHOAL-PEER/1 SLICE-ACK "SHARD INDEX STREAM ok|fail REASON"
+ *        SHOAL-PEER/1 SLICE-END "SHARD FROM STREAM"
+ *        SHOAL-PEER/1 SLICE-DONE "SHARD NAME STREAM" (the new owner, once its
  *                                                workers have the heads)
  *   4. HANDOFF-DONE "SHARD FROM TO" to the coordinator, which publishes the
  *      new owner at the next epoch; the old owner resends it each
@@ -99,8 +99,8 @@ static void s_send_chunk(s_cluster_t *self)
     if (!endpoint)
         return;
     char header[128];
-    snprintf(header, sizeof header, "%u %u %s", out->shard, out->index,
-             shoal_membership_local(self->membership)->name);
+    snprintf(header, sizeof header, "%u %u %s %" PRIu64, out->shard, out->index,
+             shoal_membership_local(self->membership)->name, out->stream);
     shoal__cluster_send(self, endpoint, "SLICE", header, out->chunk,
                         out->chunk_size);
     out->sent_at = zclock_mono();
@@ -111,9 +111,9 @@ static void s_send_end(s_cluster_t *self)
 {
     s_out_t *out = &self->out_handoff;
     const char *endpoint = s_endpoint_of(self, out->to);
-    char text[96];
-    snprintf(text, sizeof text, "%u %s", out->shard,
-             shoal_membership_local(self->membership)->name);
+    char text[128];
+    snprintf(text, sizeof text, "%u %s %" PRIu64, out->shard,
+             shoal_membership_local(self->membership)->name, out->stream);
     if (endpoint)
         shoal__cluster_send(self, endpoint, "SLICE-END", text, NULL, 0);
     out->sent_at = zclock_mono();
@@ -169,6 +169,7 @@ static void s_pick(s_cluster_t *self)
             continue;
         out->phase = S_OUT_FREEZING;
         out->shard = shard;
+        out->stream = (uint64_t)zclock_time() * 1000 + (uint64_t)(now % 1000);
         snprintf(out->to, sizeof out->to, "%s", to);
         out->index = 0;
         out->deadline = now + S_STEP_MS;
@@ -276,8 +277,11 @@ static void s_on_slice(s_cluster_t *self, const char *text, zframe_t *blob)
 {
     s_in_t *in = &self->in_handoff;
     unsigned shard, index;
+    uint64_t stream;
     char from[SHOAL_MEMBER_NAME_MAX + 1];
-    if (!blob || sscanf(text, "%u %u %64s", &shard, &index, from) != 3 ||
+    if (!blob ||
+        sscanf(text, "%u %u %64s %" SCNu64, &shard, &index, from, &stream) !=
+            4 ||
         shard >= shoal_membership_shards(self->membership))
         return;
     const char *endpoint = s_endpoint_of(self, from);
@@ -286,9 +290,10 @@ static void s_on_slice(s_cluster_t *self, const char *text, zframe_t *blob)
     char ack[640];
     char *error = NULL;
     int rc = 0;
-    if (index == 0 && !(in->active && in->shard == shard &&
-                        shoal_slice_import_next_index(in->import) > 0)) {
-        /* A new stream: discard any earlier copy of the shard first. */
+    bool same_stream = in->active && in->shard == shard &&
+                       in->stream == stream && strcmp(in->from, from) == 0;
+    if (index == 0 && !same_stream) {
+        /* A new attempt: discard any earlier copy of the shard first. */
         shoal_slice_import_destroy(&in->import);
         in->active = false;
         rc =
@@ -302,12 +307,12 @@ static void s_on_slice(s_cluster_t *self, const char *text, zframe_t *blob)
             in->active = true;
             in->adopting = false;
             in->shard = shard;
+            in->stream = stream;
             snprintf(in->from, sizeof in->from, "%s", from);
             shoal_log(SHOAL_LOG_INFO, "handoff: receiving shard %u from %s",
                       shard, from);
         }
-    } else if (!in->active || in->shard != shard ||
-               strcmp(in->from, from) != 0) {
+    } else if (!same_stream) {
         rc = -1;
         error = strdup("no import of that shard from that node is open");
     }
@@ -315,10 +320,10 @@ static void s_on_slice(s_cluster_t *self, const char *text, zframe_t *blob)
         rc = shoal_slice_import_chunk(in->import, zframe_data(blob),
                                       zframe_size(blob), &error);
     if (rc == 0)
-        snprintf(ack, sizeof ack, "%u %u ok", shard, index);
+        snprintf(ack, sizeof ack, "%u %u %" PRIu64 " ok", shard, index, stream);
     else
-        snprintf(ack, sizeof ack, "%u %u fail %.500s", shard, index,
-                 error ? error : "failed");
+        snprintf(ack, sizeof ack, "%u %u %" PRIu64 " fail %.500s", shard, index,
+                 stream, error ? error : "failed");
     free(error);
     shoal__cluster_send(self, endpoint, "SLICE-ACK", ack, NULL, 0);
 }
@@ -343,19 +348,22 @@ static void s_on_end(s_cluster_t *self, const char *text)
 {
     s_in_t *in = &self->in_handoff;
     unsigned shard;
+    uint64_t stream;
     char from[SHOAL_MEMBER_NAME_MAX + 1];
-    if (sscanf(text, "%u %64s", &shard, from) != 2)
+    if (sscanf(text, "%u %64s %" SCNu64, &shard, from, &stream) != 3)
         return;
     const char *endpoint = s_endpoint_of(self, from);
-    char done[96];
-    snprintf(done, sizeof done, "%u %s", shard,
-             shoal_membership_local(self->membership)->name);
-    if (in->done_shard == (int64_t)shard && strcmp(in->done_from, from) == 0) {
+    char done[128];
+    snprintf(done, sizeof done, "%u %s %" PRIu64, shard,
+             shoal_membership_local(self->membership)->name, stream);
+    if (in->done_shard == (int64_t)shard && in->done_stream == stream &&
+        strcmp(in->done_from, from) == 0) {
         if (endpoint) /* the old owner missed the answer */
             shoal__cluster_send(self, endpoint, "SLICE-DONE", done, NULL, 0);
         return;
     }
-    if (!in->active || in->shard != shard || in->adopting)
+    if (!in->active || in->shard != shard || in->stream != stream ||
+        strcmp(in->from, from) != 0 || in->adopting)
         return;
     char *error = NULL;
     if (shoal_slice_import_finish(in->import, &error) < 0) {
@@ -400,11 +408,12 @@ static void s_on_adopted(s_cluster_t *self, const char *text)
     in->active = false;
     in->adopting = false;
     in->done_shard = shard;
+    in->done_stream = in->stream;
     snprintf(in->done_from, sizeof in->done_from, "%s", in->from);
     const char *endpoint = s_endpoint_of(self, in->from);
-    char done[96];
-    snprintf(done, sizeof done, "%u %s", shard,
-             shoal_membership_local(self->membership)->name);
+    char done[128];
+    snprintf(done, sizeof done, "%u %s %" PRIu64, shard,
+             shoal_membership_local(self->membership)->name, in->stream);
     if (endpoint)
         shoal__cluster_send(self, endpoint, "SLICE-DONE", done, NULL, 0);
 }
@@ -414,11 +423,13 @@ static void s_on_ack(s_cluster_t *self, const char *text)
 {
     s_out_t *out = &self->out_handoff;
     unsigned shard, index;
+    uint64_t stream;
     char verdict[8] = "";
     int used = 0;
-    if (sscanf(text, "%u %u %7s %n", &shard, &index, verdict, &used) < 3 ||
+    if (sscanf(text, "%u %u %" SCNu64 " %7s %n", &shard, &index, &stream,
+               verdict, &used) < 4 ||
         out->phase != S_OUT_STREAMING || shard != out->shard ||
-        index != out->index)
+        index != out->index || stream != out->stream)
         return;
     if (strcmp(verdict, "ok") != 0) {
         char why[600];
@@ -437,10 +448,11 @@ static void s_on_done(s_cluster_t *self, const char *text)
 {
     s_out_t *out = &self->out_handoff;
     unsigned shard;
+    uint64_t stream;
     char from[SHOAL_MEMBER_NAME_MAX + 1];
-    if (sscanf(text, "%u %64s", &shard, from) != 2 ||
+    if (sscanf(text, "%u %64s %" SCNu64, &shard, from, &stream) != 3 ||
         out->phase != S_OUT_WAIT_DONE || shard != out->shard ||
-        strcmp(from, out->to) != 0)
+        stream != out->stream || strcmp(from, out->to) != 0)
         return;
     out->phase = S_OUT_WAIT_FLIP;
     shoal_log(SHOAL_LOG_INFO,

@@ -23,6 +23,7 @@ typedef enum {
 typedef struct {
     s_out_phase_t phase;
     uint32_t shard;
+    uint64_t stream; /* names this attempt in its messages */
     char to[SHOAL_MEMBER_NAME_MAX + 1];
     int64_t freeze_pos;
     shoal_slice_export_t *export;
@@ -38,11 +39,13 @@ typedef struct {
 typedef struct {
     bool active;
     uint32_t shard;
+    uint64_t stream; /* of the attempt being received */
     char from[SHOAL_MEMBER_NAME_MAX + 1];
     shoal_slice_import_t *import;
     bool adopting;      /* finished: the main thread hands the heads over */
     int64_t done_shard; /* last shard fully received, -1 none */
     char done_from[SHOAL_MEMBER_NAME_MAX + 1];
+    uint64_t done_stream;
 } s_in_t;
 
 typedef struct s_cluster {
