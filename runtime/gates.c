@@ -260,29 +260,6 @@ void shoal_gates_start(shoal_gates_t *self, const shoal_route_t *route,
     s_run(self, waiting);
 }
 
-/* True when frame holds exactly text. */
-static bool s_frame_is(const shoal_frame_t *frame, const char *text)
-{
-    size_t size = strlen(text);
-    return frame->size == size && memcmp(frame->data, text, size) == 0;
-}
-
-/* Parses a decimal frame. Returns 0 or -1. */
-static int s_frame_number(const shoal_frame_t *frame, uint64_t *value)
-{
-    if (frame->size == 0 || frame->size > 20)
-        return -1;
-    uint64_t number = 0;
-    for (size_t i = 0; i < frame->size; i++) {
-        char c = ((const char *)frame->data)[i];
-        if (c < '0' || c > '9')
-            return -1;
-        number = number * 10 + (uint64_t)(c - '0');
-    }
-    *value = number;
-    return 0;
-}
-
 void shoal_gates_answered(shoal_gates_t *self, const shoal_frame_t *frames,
                           size_t count)
 {
@@ -302,8 +279,8 @@ void shoal_gates_answered(shoal_gates_t *self, const shoal_frame_t *frames,
         index >= waiting->gate.answer_count || waiting->answered[index])
         return; /* late: its round is over */
     uint64_t sequence = 0;
-    if (count == 5 && s_frame_is(&frames[2], "QUERY") &&
-        s_frame_number(&frames[3], &sequence) == 0)
+    if (count == 5 && shoal_frame_is(&frames[2], "QUERY") &&
+        shoal_frame_decimal(&frames[3], &sequence) == 0)
         shoal__gate_set_answer(&waiting->gate, index, frames[4].data,
                                frames[4].size, sequence);
     waiting->answered[index] = true;

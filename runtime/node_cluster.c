@@ -335,29 +335,6 @@ int shoal__node_route(shoal_node_t *self, const shoal_route_t *route,
                      payload, payload_size, owner, code, message);
 }
 
-/* Parses a decimal frame. Returns 0 or -1. */
-static int s_frame_number(const shoal_frame_t *frame, uint64_t *value)
-{
-    if (frame->size == 0 || frame->size > 19)
-        return -1;
-    uint64_t number = 0;
-    for (size_t i = 0; i < frame->size; i++) {
-        char c = ((const char *)frame->data)[i];
-        if (c < '0' || c > '9')
-            return -1;
-        number = number * 10 + (uint64_t)(c - '0');
-    }
-    *value = number;
-    return 0;
-}
-
-/* True when frame holds exactly text. */
-static bool s_frame_is(const shoal_frame_t *frame, const char *text)
-{
-    size_t size = strlen(text);
-    return frame->size == size && memcmp(frame->data, text, size) == 0;
-}
-
 /* Takes the replies of owners to forwarded requests. */
 void shoal__node_take_forward_replies(shoal_node_t *self)
 {
@@ -383,26 +360,26 @@ void shoal__node_take_forward_replies(shoal_node_t *self)
                                          .body = "malformed forward reply",
                                          .body_size = 23};
                 uint64_t first = 0, number = 0;
-                bool outcome = s_frame_is(&frames[2], "ACCEPTED") ||
-                               s_frame_is(&frames[2], "REJECTED");
+                bool outcome = shoal_frame_is(&frames[2], "ACCEPTED") ||
+                               shoal_frame_is(&frames[2], "REJECTED");
                 if (outcome && count == 6 &&
-                    s_frame_number(&frames[3], &first) == 0 &&
-                    s_frame_number(&frames[4], &number) == 0)
+                    shoal_frame_decimal(&frames[3], &first) == 0 &&
+                    shoal_frame_decimal(&frames[4], &number) == 0)
                     answer = (shoal_answer_t){
-                        .kind = s_frame_is(&frames[2], "ACCEPTED")
+                        .kind = shoal_frame_is(&frames[2], "ACCEPTED")
                                     ? SHOAL_ANSWER_ACCEPTED
                                     : SHOAL_ANSWER_REJECTED,
                         .first_seq = first,
                         .event_count = number,
                         .body = frames[5].data,
                         .body_size = frames[5].size};
-                else if (s_frame_is(&frames[2], "QUERY") && count == 5 &&
-                         s_frame_number(&frames[3], &first) == 0)
+                else if (shoal_frame_is(&frames[2], "QUERY") && count == 5 &&
+                         shoal_frame_decimal(&frames[3], &first) == 0)
                     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_QUERY,
                                               .first_seq = first,
                                               .body = frames[4].data,
                                               .body_size = frames[4].size};
-                else if (s_frame_is(&frames[2], "ERROR") && count == 5 &&
+                else if (shoal_frame_is(&frames[2], "ERROR") && count == 5 &&
                          frames[3].size < 32) {
                     char code[32];
                     memcpy(code, frames[3].data, frames[3].size);
@@ -431,7 +408,7 @@ static void s_serve_forward(shoal_node_t *self, const shoal_frame_t *frames,
 {
     /* frames: EPOCH SHOAL/1 FWDID (SEND ...|QUERY TYPE ID) */
     uint64_t epoch = 0;
-    if (count < 4 || s_frame_number(&frames[0], &epoch) < 0)
+    if (count < 4 || shoal_frame_decimal(&frames[0], &epoch) < 0)
         return; /* cannot be answered: no request id */
     route->request_id = frames[2].data;
     route->request_id_size = frames[2].size > SHOAL_REQUEST_ID_MAX
@@ -440,7 +417,7 @@ static void s_serve_forward(shoal_node_t *self, const shoal_frame_t *frames,
     shoal_client_request_t request;
     const char *code = "malformed";
     char text[256] = "a forwarded request needs SEND or QUERY";
-    bool query = count == 6 && s_frame_is(&frames[3], "QUERY");
+    bool query = count == 6 && shoal_frame_is(&frames[3], "QUERY");
     if (query) {
         memset(&request, 0, sizeof request);
         if (frames[4].size == 0 || frames[4].size > SHOAL_TYPE_NAME_MAX ||
@@ -501,7 +478,7 @@ void shoal__node_handle_peer(shoal_node_t *self, shoal_message_t *message)
         return;
     const shoal_frame_t *frames = message->frames + body;
     size_t count = message->count - body;
-    if (count >= 1 && s_frame_is(&frames[0], S_FORWARD_VERSION)) {
+    if (count >= 1 && shoal_frame_is(&frames[0], S_FORWARD_VERSION)) {
         s_serve_forward(self, frames + 1, count - 1, &route);
         return;
     }
@@ -511,9 +488,9 @@ void shoal__node_handle_peer(shoal_node_t *self, shoal_message_t *message)
     };
     bool known = false;
     for (size_t i = 0; count >= 3 && i < sizeof kinds / sizeof kinds[0]; i++)
-        known = known || s_frame_is(&frames[1], kinds[i]);
+        known = known || shoal_frame_is(&frames[1], kinds[i]);
     if ((count == 3 || count == 4) &&
-        s_frame_is(&frames[0], SHOAL_PEER_VERSION) && known) {
+        shoal_frame_is(&frames[0], SHOAL_PEER_VERSION) && known) {
         /* Blocking: a slice's chunk must not be dropped on a full queue. */
         shoal_frames_send(zsock_resolve(self->cluster_inbox), frames + 1,
                           count - 1, 0);

@@ -28,11 +28,25 @@ int shoal_protocol_open_envelope(const shoal_frame_t *frames, size_t count,
     return count > first ? 0 : -1;
 }
 
-/* True when a frame holds exactly the text. */
-static bool s_frame_is(const shoal_frame_t *frame, const char *text)
+bool shoal_frame_is(const shoal_frame_t *frame, const char *text)
 {
     size_t size = strlen(text);
     return frame->size == size && memcmp(frame->data, text, size) == 0;
+}
+
+int shoal_frame_decimal(const shoal_frame_t *frame, uint64_t *value)
+{
+    if (frame->size == 0 || frame->size > 19)
+        return -1;
+    uint64_t number = 0;
+    for (size_t i = 0; i < frame->size; i++) {
+        char c = ((const char *)frame->data)[i];
+        if (c < '0' || c > '9')
+            return -1;
+        number = number * 10 + (uint64_t)(c - '0');
+    }
+    *value = number;
+    return 0;
 }
 
 /* Copies a frame into a NUL-terminated buffer when its size is within
@@ -159,7 +173,7 @@ int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
         route->request_id = frames[1].data;
         route->request_id_size = frames[1].size;
     }
-    if (count == 0 || !s_frame_is(&frames[0], SHOAL_PROTOCOL_VERSION))
+    if (count == 0 || !shoal_frame_is(&frames[0], SHOAL_PROTOCOL_VERSION))
         return s_reject(code, "unsupported_version", text, size,
                         "frame 0 must be %s", SHOAL_PROTOCOL_VERSION);
     if (count < 2)
@@ -169,16 +183,16 @@ int shoal_protocol_parse_client(const shoal_frame_t *frames, size_t count,
         return s_reject(code, "malformed", text, size,
                         "frame 1 (request id) is longer than %d bytes",
                         SHOAL_REQUEST_ID_MAX);
-    if (count >= 3 && s_frame_is(&frames[2], "PING")) {
+    if (count >= 3 && shoal_frame_is(&frames[2], "PING")) {
         if (count != 3)
             return s_reject(code, "malformed", text, size,
                             "PING takes no frames after the verb");
         request->is_ping = true;
         return 0;
     }
-    if (count >= 3 && s_frame_is(&frames[2], "EVENTS"))
+    if (count >= 3 && shoal_frame_is(&frames[2], "EVENTS"))
         return s_parse_events(frames, count, request, code, text, size);
-    if (count < 3 || !s_frame_is(&frames[2], "SEND"))
+    if (count < 3 || !shoal_frame_is(&frames[2], "SEND"))
         return s_reject(code, "malformed", text, size,
                         "frame 2 (verb) must be SEND, EVENTS or PING");
     return s_parse_send(frames, count, max_payload, request, code, text, size);

@@ -65,6 +65,13 @@ typedef struct {
     size_t request_id_size;
 } shoal_route_t;
 
+/* True when a frame holds exactly text. */
+bool shoal_frame_is(const shoal_frame_t *frame, const char *text);
+
+/* Parses a frame of 1..19 decimal digits into *value. Returns 0, or -1
+ * when the frame is anything else. */
+int shoal_frame_decimal(const shoal_frame_t *frame, uint64_t *value);
+
 /* A parsed client request; strings are copied, payload points into the
  * frames. */
 typedef struct {

@@ -114,13 +114,6 @@ void shoal__reactor_answer_frames(s_reactor_t *self, const uint8_t *route,
     s_answer(self, route, route_size, body, count);
 }
 
-/* True when frame holds exactly text. */
-static bool s_frame_is(const shoal_frame_t *frame, const char *text)
-{
-    size_t size = strlen(text);
-    return frame->size == size && memcmp(frame->data, text, size) == 0;
-}
-
 /* Takes the replies waiting on the dealer. */
 static void s_take_replies(s_reactor_t *self)
 {
@@ -138,9 +131,9 @@ static void s_take_replies(s_reactor_t *self)
             uint8_t owner = (uint8_t)(full >> 56);
             uint64_t tag = full & 0x00FFFFFFFFFFFFFFULL;
             s_reply_t reply =
-                s_frame_is(&frames[2], "ACCEPTED")   ? S_REPLY_ACCEPTED
-                : s_frame_is(&frames[2], "REJECTED") ? S_REPLY_REJECTED
-                                                     : S_REPLY_ERROR;
+                shoal_frame_is(&frames[2], "ACCEPTED")   ? S_REPLY_ACCEPTED
+                : shoal_frame_is(&frames[2], "REJECTED") ? S_REPLY_REJECTED
+                                                         : S_REPLY_ERROR;
             char error[512] = "";
             if (reply == S_REPLY_ERROR && message.count >= 5)
                 snprintf(error, sizeof error, "%.*s: %.*s", (int)frames[3].size,

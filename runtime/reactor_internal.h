@@ -148,6 +148,10 @@ void shoal__reactor_answer_frames(s_reactor_t *self, const uint8_t *route,
 void shoal__reactor_reply_text(s_reactor_t *self, const uint8_t *route,
                                size_t route_size, const char *text);
 
+/* The wait before retry number attempts (1, 2, ...) of something that
+ * failed: policy_backoff_ms, doubling, at most 100 times that. */
+int64_t shoal__reactor_backoff_ms(s_reactor_t *self, uint32_t attempts);
+
 /* The node's clock. */
 int64_t shoal__reactor_now_ms(s_reactor_t *self);
 

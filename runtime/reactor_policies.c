@@ -263,7 +263,7 @@ static int s_load_topic_heads(s_reactor_t *self, char **error)
 }
 
 /* The wait before retry number attempts (1, 2, ...) of a failing event. */
-static int64_t s_backoff_ms(s_reactor_t *self, uint32_t attempts)
+int64_t shoal__reactor_backoff_ms(s_reactor_t *self, uint32_t attempts)
 {
     int64_t base = (int64_t)self->config->policy_backoff_ms;
     int64_t wait = base;
@@ -334,7 +334,7 @@ static void s_complete(s_reactor_t *self, s_policy_t *policy)
             free(error);
         }
         policy->phase = S_BACKOFF;
-        policy->retry_at = zclock_mono() + s_backoff_ms(self, 1);
+        policy->retry_at = zclock_mono() + shoal__reactor_backoff_ms(self, 1);
         s_batch_destroy(&policy->batch);
         return;
     }
@@ -362,7 +362,8 @@ static void s_complete(s_reactor_t *self, s_policy_t *policy)
             policy->head_pos = failed->pos;
             policy->head_index = failed->index;
             policy->phase = S_BACKOFF;
-            policy->retry_at = zclock_mono() + s_backoff_ms(self, attempts);
+            policy->retry_at =
+                zclock_mono() + shoal__reactor_backoff_ms(self, attempts);
         }
     }
     s_batch_destroy(&policy->batch);

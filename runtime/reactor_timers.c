@@ -157,11 +157,8 @@ void shoal__reactor_timers_reply(s_reactor_t *self, uint64_t tag,
     }
     self->timer_failures++;
     firing->attempts++;
-    int64_t base = (int64_t)self->config->policy_backoff_ms;
-    int64_t wait = base;
-    for (uint32_t i = 1; i < firing->attempts && wait < base * 100; i++)
-        wait *= 2;
-    firing->retry_at = zclock_mono() + (wait < base * 100 ? wait : base * 100);
+    firing->retry_at =
+        zclock_mono() + shoal__reactor_backoff_ms(self, firing->attempts);
     shoal_log(SHOAL_LOG_WARN, "timer %s: its command failed (attempt %u): %s",
               firing->id, firing->attempts, error_text);
 }
