@@ -318,8 +318,10 @@ static int s_submit_entry(shoal_entities_t *self, shoal_entity_t *entity,
     };
     shoal_append_t *append =
         shoal_append_new_entry(self->config.worker, entity, &entry);
-    if (append)
+    if (append) {
         append->request = request; /* answered when the entry is durable */
+        append->epoch = request->epoch;
+    }
     if (!append) {
         s_answer_error(self, request, "internal", "out of memory");
         return -1;
@@ -512,8 +514,10 @@ void shoal_entities_handle(shoal_entities_t *self, shoal_request_t **request_p)
         s_run(self, entity, request);
 }
 
-/* Writes a snapshot when enough has changed since the last one. */
-static void s_maybe_snapshot(shoal_entities_t *self, shoal_entity_t *entity)
+/* Writes a snapshot when enough has changed since the last one; the write
+ * carries epoch, that of the command whose entry made it due. */
+static void s_maybe_snapshot(shoal_entities_t *self, shoal_entity_t *entity,
+                             uint64_t epoch)
 {
     if (!self->config.snapshot_every ||
         entity->changes_since_snapshot < self->config.snapshot_every ||
@@ -526,6 +530,8 @@ static void s_maybe_snapshot(shoal_entities_t *self, shoal_entity_t *entity)
         shoal_append_new_snapshot(self->config.worker, entity->key, &snapshot);
     if (!append)
         return;
+    append->shard = entity->shard;
+    append->epoch = epoch;
     if (self->host.submit_append(self->host.arg, append) < 0) {
         shoal_append_destroy(&append); /* retried after the next change */
         return;
@@ -559,8 +565,9 @@ static void s_complete(shoal_entities_t *self, shoal_entity_t *entity,
         self->counters.rejected++;
     else
         self->counters.accepted++;
+    uint64_t epoch = request->epoch;
     self->host.answer(self->host.arg, request, &answer);
-    s_maybe_snapshot(self, entity);
+    s_maybe_snapshot(self, entity, epoch);
 }
 
 void shoal_entities_appended(shoal_entities_t *self, shoal_append_t **append_p)
@@ -579,7 +586,10 @@ void shoal_entities_appended(shoal_entities_t *self, shoal_append_t **append_p)
     shoal_request_t *request = append->request;
     assert(request && entity->phase == SHOAL_ENTITY_PERSISTING);
     entity->phase = SHOAL_ENTITY_READY;
-    if (append->error) {
+    if (append->fenced) {
+        /* Nothing was written: another member owns the shard now. */
+        s_answer_error(self, request, "unavailable", append->error);
+    } else if (append->error) {
         char message[512];
         snprintf(message, sizeof message, "journal write failed: %s",
                  append->error);

@@ -46,6 +46,7 @@ shoal_request_t *shoal_request_new(shoal_request_kind_t kind,
     self->kind = kind;
     self->type = type;
     self->shard = shard;
+    self->epoch = 0;
     char *cursor = self->data;
     char *key = cursor;
     memcpy(cursor, type->name, type_size);
@@ -83,6 +84,7 @@ shoal_append_t *shoal_append_new_entry(uint32_t worker, void *entity,
         return NULL;
     self->worker = worker;
     self->entity = entity;
+    self->shard = entry->shard;
     self->entry = *entry;
     char *cursor = self->data;
     self->entity_key = s_put(&cursor, entry->entity, key_size);

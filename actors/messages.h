@@ -29,8 +29,10 @@ typedef struct shoal_request {
     shoal_request_kind_t kind;
     const shoal_type_t *type; /* borrowed from the plugin, lives forever */
     uint32_t shard;
-    const char *key;          /* "type/id" */
-    const char *entity_id;    /* the id part of key */
+    uint64_t epoch;        /* the shard table's epoch when it was handed to its
+                              worker (0 on a single node); set by the runtime */
+    const char *key;       /* "type/id" */
+    const char *entity_id; /* the id part of key */
     const char *command_name; /* "" for a query */
     const char *command_id;   /* NULL when none */
     const void *payload;
@@ -75,7 +77,12 @@ typedef struct {
 /* A write for the journal writer: an entry, or a snapshot. */
 typedef struct shoal_append {
     bool is_snapshot;
+    bool fenced;              /* set by the writer: refused, not written,
+                                 because this node no longer owns the shard
+                                 at epoch (see runtime/shard_fence.h) */
     uint32_t worker;          /* whom to give the append back to */
+    uint32_t shard;           /* the entity's shard */
+    uint64_t epoch;           /* the shard epoch the write carries */
     void *entity;             /* the worker's cookie; never touched elsewhere */
     shoal_request_t *request; /* the worker's: the command to answer */
     char *entity_key;         /* points into data */
@@ -86,14 +93,16 @@ typedef struct shoal_append {
     char data[];
 } shoal_append_t;
 
-/* Creates the append of one entry: copies the entity key, command id,
- * reply and events; the other fields of *entry are copied as they are.
- * Returns NULL when out of memory. */
+/* Creates the append of one entry, of entry->shard at epoch 0 (the caller
+ * sets the epoch): copies the entity key, command id, reply and events;
+ * the other fields of *entry are copied as they are. Returns NULL when
+ * out of memory. */
 shoal_append_t *shoal_append_new_entry(uint32_t worker, void *entity,
                                        const shoal_journal_entry_t *entry);
 
-/* Creates the append of one snapshot, taking ownership of the buffers in
- * *snapshot (which is zeroed). Returns NULL when out of memory (the
+/* Creates the append of one snapshot, of shard 0 at epoch 0 (the caller
+ * sets both), taking ownership of the buffers in *snapshot (which is
+ * zeroed). Returns NULL when out of memory (the
  * buffers are then freed). */
 shoal_append_t *shoal_append_new_snapshot(uint32_t worker,
                                           const char *entity_key,

@@ -8,6 +8,7 @@
 #define SHOAL_RUNTIME_JOURNAL_THREADS_H
 
 #include "persistence/journal.h"
+#include "runtime/shard_fence.h"
 #include "runtime/stats.h"
 
 #include <czmq.h>
@@ -19,15 +20,18 @@ typedef struct {
     size_t max_batch;
     int64_t checkpoint_ms;
     shoal_journal_stats_t *stats;
-    shoal_journal_totals_t totals; /* as loaded at start */
-    int64_t last_pos;              /* as loaded at start */
+    const shoal_shard_fence_t *fence; /* which writes are admitted */
+    shoal_journal_totals_t totals;    /* as loaded at start */
+    int64_t last_pos;                 /* as loaded at start */
 } shoal_writer_args_t;
 
 /* The journal writer actor. It binds the journal endpoint, takes batches
- * of up to max_batch appends, commits each batch as one transaction (the
- * group commit), and hands every append back to its worker, durable or
- * with its error. It checkpoints the entity directory every checkpoint_ms
- * and when it stops. args is a shoal_writer_args_t, borrowed. */
+ * of up to max_batch appends, refuses those the fence does not admit
+ * (handed back unwritten, fenced, with an error naming the shard and the
+ * epochs), commits the others as one transaction (the group commit), and
+ * hands every append back to its worker, durable or with its error. It
+ * checkpoints the entity directory every checkpoint_ms and when it stops. args
+ * is a shoal_writer_args_t, borrowed. */
 void shoal_writer_actor(zsock_t *pipe, void *args);
 
 typedef struct {

@@ -188,6 +188,7 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
     self->writer_args.max_batch = config->max_batch;
     self->writer_args.checkpoint_ms = (int64_t)config->checkpoint_ms;
     self->writer_args.stats = &self->journal_stats;
+    self->writer_args.fence = self->fence;
     self->reader_args = calloc(config->readers, sizeof *self->reader_args);
     self->readers = calloc(config->readers, sizeof *self->readers);
     self->worker_stats = calloc(workers, sizeof *self->worker_stats);
@@ -277,6 +278,14 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
                    s_open_journal(self, heads, error) == 0;
     if (started)
         started = shoal__node_start_edge(self, error) == 0;
+    if (started) {
+        /* A cluster member writes a shard once a table gives it. */
+        self->fence = shoal_shard_fence_new((uint32_t)config->shards,
+                                            !*config->cluster_endpoint);
+        started = self->fence != NULL;
+        if (!started)
+            s_error(error, "out of memory");
+    }
     if (started) {
         s_start_threads(self, heads);
         started = s_start_reactor(self, error) == 0;
@@ -537,6 +546,7 @@ void shoal_node_destroy(shoal_node_t **self_p)
     free(self->worker_inboxes);
     free(self->worker_args);
     free(self->worker_stats);
+    shoal_shard_fence_destroy(&self->fence);
     free(self->type_names);
     free(self->journal_path);
     free(self->reactor_args.error);

@@ -190,6 +190,7 @@ void shoal__node_take_views(shoal_node_t *self)
             else
                 s_disconnect_member(self, &view->members[i]);
         }
+        shoal__node_fence_view(self);
         shoal__node_settle_handoffs(self);
     }
 }

@@ -145,6 +145,8 @@ void shoal__node_on_handoff(shoal_node_t *self, shoal_handoff_msg_t *message)
     case SHOAL_HANDOFF_RELEASED:
         if (self->frozen[shard] == 1) {
             self->frozen[shard] = 2;
+            /* Nothing of it is in flight: from now on no write of it. */
+            shoal_shard_fence_close(self->fence, shard);
             snprintf(text, sizeof text, "%u %lld", shard,
                      (long long)atomic_load(&self->journal_stats.last_pos));
             s_to_cluster(self, "FROZEN", text);
@@ -153,6 +155,7 @@ void shoal__node_on_handoff(shoal_node_t *self, shoal_handoff_msg_t *message)
     case SHOAL_HANDOFF_THAW:
         if (self->frozen[shard]) {
             self->frozen[shard] = 0;
+            shoal__node_fence_view(self); /* it stays: open it again */
             s_release_parked(self, shard);
         }
         break;
@@ -191,5 +194,24 @@ void shoal__node_settle_handoffs(shoal_node_t *self)
         /* It moved: what waited goes to the new owner. */
         self->frozen[shard] = 0;
         s_release_parked(self, shard);
+    }
+}
+
+void shoal__node_fence_view(shoal_node_t *self)
+{
+    shoal_cluster_view_t *view = self->view;
+    if (!view || !self->frozen)
+        return;
+    uint32_t shards = shoal_shard_fence_shards(self->fence);
+    for (uint32_t shard = 0; shard < shards && shard < view->shards; shard++) {
+        uint16_t owner = view->owners[shard];
+        bool local =
+            owner != SHOAL_CLUSTER_NO_OWNER && view->members[owner].is_local;
+        bool open = shoal_shard_fence_since(self->fence, shard) !=
+                    SHOAL_SHARD_FENCE_CLOSED;
+        if (local && !open && self->frozen[shard] != 2)
+            shoal_shard_fence_open(self->fence, shard, view->epoch);
+        else if (!local && open)
+            shoal_shard_fence_close(self->fence, shard);
     }
 }

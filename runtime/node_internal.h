@@ -36,6 +36,7 @@ struct shoal_node {
     shoal_journal_t *journal;          /* the writer's */
     shoal_journal_t **reader_journals; /* one per reader */
     shoal_journal_stats_t journal_stats;
+    shoal_shard_fence_t *fence; /* the shards this node may write */
     shoal_worker_stats_t *worker_stats;
     shoal_writer_args_t writer_args;
     shoal_reader_args_t *reader_args;
@@ -190,6 +191,11 @@ void shoal__node_on_handoff(shoal_node_t *self, shoal_handoff_msg_t *message);
 /* After a new view: requests parked for shards that moved away go to
  * their new owner. */
 void shoal__node_settle_handoffs(shoal_node_t *self);
+
+/* After a new view: opens the fence of each shard the view newly gives
+ * this node (at the view's epoch), unless it is released for a handoff,
+ * and closes the fence of each shard the view gives another member. */
+void shoal__node_fence_view(shoal_node_t *self);
 
 /* --- node_status.c ----------------------------------------------------- */
 

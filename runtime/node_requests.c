@@ -81,6 +81,9 @@ int shoal__node_enqueue_local(shoal_node_t *self, const shoal_route_t *route,
         *message = "out of memory";
         return -1;
     }
+    /* The write it makes carries the epoch of the table it was routed by
+     * (runtime/shard_fence.h). */
+    request->epoch = self->view ? self->view->epoch : 0;
     if (self->frozen && self->frozen[shard]) {
         /* The shard is being handed over: the request waits for the
          * outcome, in order with the others of its shard. */

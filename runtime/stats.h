@@ -25,6 +25,8 @@ typedef struct {
     _Atomic uint64_t entries, events, bytes, commits, failures;
     _Atomic uint64_t last_commit_size, last_commit_latency_us;
     _Atomic uint64_t checkpoints;
+    _Atomic uint64_t fenced;  /* writes refused: shard not owned at their
+                                 epoch (runtime/shard_fence.h) */
     _Atomic int64_t last_pos; /* of the last entry committed */
 } shoal_journal_stats_t;
 

@@ -62,7 +62,7 @@ char *shoal_status_json(const shoal_status_input_t *input)
         " s:{s:o, s:I, s:I},"
         " s:{s:I, s:I, s:I, s:I, s:I, s:f},"
         " s:{s:I, s:I, s:I},"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}}",
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}}",
         "node", input->node_name, "version", input->version, "uptime_s",
         (json_int_t)input->uptime_s, "types", types, "shards",
         (int)input->shards, "workers", (int)input->workers, "entities",
@@ -82,7 +82,8 @@ char *shoal_status_json(const shoal_status_input_t *input)
         (json_int_t)atomic_load(&journal->entries), "bytes",
         (json_int_t)atomic_load(&journal->bytes), "commits",
         (json_int_t)atomic_load(&journal->commits), "failures",
-        (json_int_t)atomic_load(&journal->failures), "last_commit_size",
+        (json_int_t)atomic_load(&journal->failures), "fenced",
+        (json_int_t)atomic_load(&journal->fenced), "last_commit_size",
         (json_int_t)atomic_load(&journal->last_commit_size),
         "last_commit_latency_us",
         (json_int_t)atomic_load(&journal->last_commit_latency_us), "durability",
@@ -203,6 +204,10 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
     s_metric(out, "shoal_journal_commit_failures_total", "counter",
              "Group commits that failed since start.",
              (double)atomic_load(&journal->failures));
+    s_metric(out, "shoal_journal_fenced_total", "counter",
+             "Writes refused because this node did not own their shard at "
+             "their epoch.",
+             (double)atomic_load(&journal->fenced));
     s_metric(out, "shoal_journal_last_commit_size", "gauge",
              "Appends in the last group commit.",
              (double)atomic_load(&journal->last_commit_size));

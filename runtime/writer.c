@@ -103,6 +103,15 @@ static void s_account(s_writer_t *self, size_t count)
     atomic_store(&stats->bytes, self->totals.bytes);
 }
 
+/* Hands an append back to its worker. */
+static void s_hand_back(s_writer_t *self, shoal_append_t *append)
+{
+    int sent = shoal_pipe_send(self->workers[append->worker], SHOAL_PIPE_APPEND,
+                               append, 0);
+    assert(sent == 0); /* blocking send to our own thread */
+    (void)sent;
+}
+
 /* Commits one batch and hands every append back to its worker. */
 static void s_commit_batch(s_writer_t *self, size_t count)
 {
@@ -127,10 +136,7 @@ static void s_commit_batch(s_writer_t *self, size_t count)
         shoal_append_t *append = self->batch[i];
         if (rc < 0)
             append->error = strdup(error ? error : "journal write failed");
-        int sent = shoal_pipe_send(self->workers[append->worker],
-                                   SHOAL_PIPE_APPEND, append, 0);
-        assert(sent == 0); /* blocking send to our own thread */
-        (void)sent;
+        s_hand_back(self, append);
     }
     free(error);
 }
@@ -178,8 +184,43 @@ static bool s_slice_ready(const s_writer_t *self)
             zclock_mono() - self->slice_failed_ms >= self->args->checkpoint_ms);
 }
 
-/* Takes whatever appends are queued, up to max_batch, and commits them.
- * Returns how many there were. */
+/* Hands back, unwritten and fenced, the appends of the batch whose shard
+ * this node does not own at their epoch, and keeps the others in order.
+ * Returns how many are kept. */
+static size_t s_refuse_fenced(s_writer_t *self, size_t count)
+{
+    const shoal_shard_fence_t *fence = self->args->fence;
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        shoal_append_t *append = self->batch[i];
+        if (shoal_shard_fence_admits(fence, append->shard, append->epoch)) {
+            self->batch[kept++] = append;
+            continue;
+        }
+        uint64_t since = shoal_shard_fence_since(fence, append->shard);
+        char owned[48] = "";
+        if (since != SHOAL_SHARD_FENCE_CLOSED)
+            snprintf(owned, sizeof owned, " only since epoch %llu",
+                     (unsigned long long)since);
+        append->fenced = true;
+        if (asprintf(&append->error,
+                     "write of %s refused: this node %s shard %u%s, and the "
+                     "write carries epoch %llu (the shard moved); resend the "
+                     "command with the same command id",
+                     append->entity_key, *owned ? "owns" : "does not own",
+                     append->shard, owned,
+                     (unsigned long long)append->epoch) < 0)
+            append->error = NULL;
+        atomic_fetch_add(&self->args->stats->fenced, 1);
+        shoal_log(SHOAL_LOG_WARN, "journal: %s",
+                  append->error ? append->error : "write fenced");
+        s_hand_back(self, append);
+    }
+    return kept;
+}
+
+/* Takes whatever appends are queued, up to max_batch, refuses the fenced
+ * ones and commits the others. Returns how many were taken. */
 static size_t s_drain(s_writer_t *self)
 {
     size_t count = 0;
@@ -191,7 +232,9 @@ static size_t s_drain(s_writer_t *self)
     if (count == 0)
         return 0;
     atomic_fetch_add(&self->args->stats->taken, count);
-    s_commit_batch(self, count);
+    size_t kept = s_refuse_fenced(self, count);
+    if (kept > 0)
+        s_commit_batch(self, kept);
     return count;
 }
 

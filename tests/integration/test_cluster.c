@@ -324,6 +324,19 @@ static void s_increment_once(node_process_t *node, const char *id,
     shoal_client_destroy(&client);
 }
 
+/* Asserts that node's journal writer refused no write: handoffs never
+ * leave a write of a shard behind (runtime/shard_fence.h). */
+static void s_assert_nothing_fenced(const node_process_t *node)
+{
+    json_t *status = node_process_status_json(node);
+    cr_assert_not_null(status);
+    json_t *fenced =
+        json_object_get(json_object_get(status, "journal"), "fenced");
+    cr_assert(json_is_integer(fenced), "status journal.fenced");
+    cr_assert_eq(json_integer_value(fenced), 0, "writes fenced");
+    json_decref(status);
+}
+
 Test(cluster, a_join_moves_shards_and_the_moved_entities_keep_their_state)
 {
     s_nodes[0] = cluster_start_min(s_dir, "a", NULL, NULL, "2");
@@ -367,6 +380,8 @@ Test(cluster, a_join_moves_shards_and_the_moved_entities_keep_their_state)
             "counter/%s", id);
     }
     cr_assert_gt(moved, 0, "some of the entities moved to c");
+    for (int i = 0; i < MEMBERS; i++)
+        s_assert_nothing_fenced(s_nodes[i]);
     /* `shoal leave` hands them back: c stops and nothing is lost. */
     const char *leave[] = {test_binary("SHOAL_CLI"), "-s",
                            node_process_status_endpoint(s_nodes[2]), "leave",
@@ -381,6 +396,8 @@ Test(cluster, a_join_moves_shards_and_the_moved_entities_keep_their_state)
             node_process_get_int(s_nodes[e % 2], "counter", id, "value"), 2,
             "counter/%s after c left", id);
     }
+    s_assert_nothing_fenced(s_nodes[0]);
+    s_assert_nothing_fenced(s_nodes[1]);
 }
 
 Test(cluster, a_graceful_leave_under_load_loses_nothing)
@@ -409,6 +426,8 @@ Test(cluster, a_graceful_leave_under_load_loses_nothing)
         cr_assert_eq(node_process_get_int(s_nodes[1], "counter", id, "value"),
                      sent[e], "counter/%s", id);
     }
+    s_assert_nothing_fenced(s_nodes[0]);
+    s_assert_nothing_fenced(s_nodes[1]);
 }
 
 Test(cluster, a_peer_without_the_cluster_key_is_refused)
