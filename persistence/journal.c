@@ -499,6 +499,64 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
     return 1;
 }
 
+/* Reads the entry at pos, if any, and visits it. Returns 1 when visited,
+ * 0 when there is no entry at pos, -1 with *error set. */
+static int s_read_one(shoal_journal_t *self, int64_t pos,
+                      void (*visit)(const shoal_journal_entry_t *entry,
+                                    void *arg),
+                      void *arg, char **error)
+{
+    sqlite3_stmt *stmt = self->stmt[S_READ_ENTRY];
+    sqlite3_bind_int64(stmt, 1, pos);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        shoal_journal_entry_t entry = {
+            .pos = pos,
+            .entity = (const char *)sqlite3_column_text(stmt, 0),
+            .shard = (uint32_t)sqlite3_column_int64(stmt, 1),
+            .prev_pos = sqlite3_column_int64(stmt, 2),
+            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 3),
+            .event_count = (uint32_t)sqlite3_column_int64(stmt, 4),
+            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 5),
+            .written_ms = sqlite3_column_int64(stmt, 6),
+            .command_id = (const char *)sqlite3_column_text(stmt, 7),
+            .reply = sqlite3_column_blob(stmt, 8),
+            .reply_size = (size_t)sqlite3_column_bytes(stmt, 8),
+            .events = sqlite3_column_blob(stmt, 9),
+            .events_size = (size_t)sqlite3_column_bytes(stmt, 9),
+            .imported = sqlite3_column_int(stmt, 10) != 0,
+        };
+        if (entry.entity) /* defensive: the column is NOT NULL */
+            visit(&entry, arg);
+        else
+            rc = SQLITE_DONE;
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        s_error(self, error, "cannot read entry");
+        return -1;
+    }
+    return rc == SQLITE_ROW;
+}
+
+int shoal_journal_read_entries(shoal_journal_t *self, const int64_t *positions,
+                               size_t count,
+                               void (*visit)(const shoal_journal_entry_t *entry,
+                                             void *arg),
+                               void *arg, char **error)
+{
+    assert(visit && (positions || count == 0));
+    int visited = 0;
+    for (size_t i = 0; i < count; i++) {
+        int read = s_read_one(self, positions[i], visit, arg, error);
+        if (read < 0)
+            return -1;
+        if (visited < INT_MAX)
+            visited += read;
+    }
+    return visited;
+}
+
 int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,
                        int (*visit)(const shoal_journal_entry_t *entry,
                                     void *arg),
