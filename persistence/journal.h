@@ -161,7 +161,8 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
 
 /* Reads the entries at count positions (borrowed; read in the order
  * given, so that a caller that sorts them has SQLite walk the table's
- * pages in order). visit(entry, arg) gets each entry found, its fields
+ * pages in order) with one statement, which seeks each row in turn
+ * without a reset per row. visit(entry, arg) gets each entry found, its fields
  * borrowed for the call only (shoal_journal_entry_copy keeps them); a
  * position with no entry (or, defensively, an entry with no entity) is
  * not visited. Run it in a read transaction (shoal_journal_begin_read)
