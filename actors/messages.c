@@ -1,6 +1,6 @@
 /*
  * actors/messages.c - construction and destruction of the messages that
- * cross threads (see messages.h), and the recovery load.
+ * cross threads (see messages.h). The recovery load is recovery_load.c.
  */
 #include "actors/messages.h"
 
@@ -138,19 +138,21 @@ shoal_recovery_t *shoal_recovery_new(uint32_t worker, void *entity,
     self->worker = worker;
     self->entity = entity;
     self->head_pos = head_pos;
+    shoal_arena_init(&self->entry_bytes);
     return self;
 }
 
-/* Frees the results of a recovery, keeping its request. */
-static void s_recovery_clear_results(shoal_recovery_t *self)
+void shoal_recovery_clear_results(shoal_recovery_t *self)
 {
-    for (size_t i = 0; i < self->entry_count; i++)
-        shoal_journal_entry_clear(&self->entries[i]);
     free(self->entries);
     self->entries = NULL;
     self->entry_count = 0;
+    self->entry_capacity = 0;
+    shoal_arena_release(&self->entry_bytes);
     shoal_snapshot_clear(&self->snapshot);
     self->has_snapshot = false;
+    free(self->error);
+    self->error = NULL;
 }
 
 void shoal_recovery_destroy(shoal_recovery_t **self_p)
@@ -158,75 +160,43 @@ void shoal_recovery_destroy(shoal_recovery_t **self_p)
     if (!self_p || !*self_p)
         return;
     shoal_recovery_t *self = *self_p;
-    s_recovery_clear_results(self);
-    free(self->error);
+    shoal_recovery_clear_results(self);
     free(self->key);
     free(self);
     *self_p = NULL;
 }
 
-/* Appends one entry (taking its buffers) to the results. */
-static int s_recovery_push(shoal_recovery_t *self, size_t *capacity,
-                           shoal_journal_entry_t *entry)
+/* Copies size bytes and a NUL to *cursor, advancing it; returns the copy,
+ * or NULL when data is NULL. */
+static const void *s_put_optional(char **cursor, const void *data, size_t size)
 {
-    if (self->entry_count == *capacity) {
-        size_t grown = *capacity ? *capacity * 2 : 16;
+    return data ? s_put(cursor, data, size) : NULL;
+}
+
+int shoal_recovery_push_entry(shoal_recovery_t *self,
+                              const shoal_journal_entry_t *entry)
+{
+    if (self->entry_count == self->entry_capacity) {
+        size_t grown = self->entry_capacity ? self->entry_capacity * 2 : 16;
         shoal_journal_entry_t *bigger =
             realloc(self->entries, grown * sizeof *bigger);
         if (!bigger)
             return -1;
         self->entries = bigger;
-        *capacity = grown;
+        self->entry_capacity = grown;
     }
-    self->entries[self->entry_count++] = *entry;
-    memset(entry, 0, sizeof *entry);
+    size_t entity_size = entry->entity ? strlen(entry->entity) : 0;
+    size_t id_size = entry->command_id ? strlen(entry->command_id) : 0;
+    char *cursor = shoal_arena_alloc(
+        &self->entry_bytes, entity_size + 1 + id_size + 1 + entry->reply_size +
+                                1 + entry->events_size + 1);
+    if (!cursor)
+        return -1;
+    shoal_journal_entry_t *copy = &self->entries[self->entry_count++];
+    *copy = *entry;
+    copy->entity = s_put_optional(&cursor, entry->entity, entity_size);
+    copy->command_id = s_put_optional(&cursor, entry->command_id, id_size);
+    copy->reply = s_put_optional(&cursor, entry->reply, entry->reply_size);
+    copy->events = s_put_optional(&cursor, entry->events, entry->events_size);
     return 0;
-}
-
-void shoal_recovery_load(shoal_recovery_t *self, shoal_journal_t *journal)
-{
-    s_recovery_clear_results(self);
-    int found = self->ignore_snapshot
-                    ? 0
-                    : shoal_journal_read_snapshot(
-                          journal, self->key, &self->snapshot, &self->error);
-    if (found < 0)
-        return;
-    self->has_snapshot = found == 1;
-    int64_t stop = self->has_snapshot ? self->snapshot.pos : 0;
-    size_t capacity = 0;
-    for (int64_t pos = self->head_pos; pos > stop;) {
-        shoal_journal_entry_t entry;
-        int read = shoal_journal_read_entry(journal, pos, &entry, &self->error);
-        if (read < 0)
-            goto out_failed;
-        if (read == 0 || !entry.entity || strcmp(entry.entity, self->key) ||
-            entry.prev_pos >= pos) {
-            shoal_journal_entry_clear(&entry);
-            free(self->error);
-            self->error = NULL;
-            if (asprintf(&self->error,
-                         "journal chain of %s is broken at pos %lld", self->key,
-                         (long long)pos) < 0)
-                self->error = NULL;
-            goto out_failed;
-        }
-        pos = entry.prev_pos;
-        if (s_recovery_push(self, &capacity, &entry) < 0) {
-            shoal_journal_entry_clear(&entry);
-            goto out_failed;
-        }
-    }
-    /* The chain was walked backwards; the fold needs it forwards. */
-    for (size_t i = 0, j = self->entry_count; i + 1 < j--; i++) {
-        shoal_journal_entry_t swap = self->entries[i];
-        self->entries[i] = self->entries[j];
-        self->entries[j] = swap;
-    }
-    return;
-
-out_failed:
-    s_recovery_clear_results(self);
-    if (!self->error)
-        self->error = strdup("recovery failed: out of memory");
 }

@@ -11,6 +11,7 @@
 #ifndef SHOAL_ACTORS_MESSAGES_H
 #define SHOAL_ACTORS_MESSAGES_H
 
+#include "actors/arena.h"
 #include "persistence/journal.h"
 #include "shoal/plugin.h"
 
@@ -121,9 +122,11 @@ typedef struct shoal_recovery {
     /* Results, filled by shoal_recovery_load: */
     bool has_snapshot;
     shoal_snapshot_t snapshot;
-    shoal_journal_entry_t *entries; /* ascending pos, each owned */
+    shoal_journal_entry_t *entries; /* ascending pos; bytes in entry_bytes */
     size_t entry_count;
-    char *error; /* malloc'd when the load failed */
+    size_t entry_capacity;
+    shoal_arena_t entry_bytes; /* the entries' strings and blobs */
+    char *error;               /* malloc'd when the load failed */
 } shoal_recovery_t;
 
 /* Creates a recovery request. Returns NULL when out of memory. */
@@ -133,9 +136,29 @@ shoal_recovery_t *shoal_recovery_new(uint32_t worker, void *entity,
 /* Frees a recovery with its results and sets *self_p to NULL. NULL-safe. */
 void shoal_recovery_destroy(shoal_recovery_t **self_p);
 
+/* Frees the results of a recovery (snapshot, entries, error), keeping the
+ * request, so that it can be loaded again. */
+void shoal_recovery_clear_results(shoal_recovery_t *self);
+
+/* Appends a copy of *entry to the recovery's entries: its entity, command
+ * id, reply and events are copied into the recovery's entry_bytes, which
+ * owns them (NULL pointers stay NULL). Returns 0, or -1 when out of
+ * memory (the entries are then as they were). */
+int shoal_recovery_push_entry(shoal_recovery_t *self,
+                              const shoal_journal_entry_t *entry);
+
 /* Reads the snapshot and the entries after it, walking the entity's chain
  * back from head_pos, into the recovery's results. Runs on a reader
- * thread with its own journal handle. On failure sets recovery->error. */
+ * thread with its own journal handle. On failure sets recovery->error.
+ * The same as shoal_recovery_load_batch of one recovery. */
 void shoal_recovery_load(shoal_recovery_t *recovery, shoal_journal_t *journal);
+
+/* Loads count recoveries (borrowed; each as shoal_recovery_load would,
+ * each failing or not on its own) by walking their chains together, one
+ * level at a time: the next entry of every chain still walking is read
+ * in one pass in position order (shoal_journal_read_entries). Run it in
+ * a read transaction, so that every chain is read from one snapshot. */
+void shoal_recovery_load_batch(shoal_recovery_t *const *batch, size_t count,
+                               shoal_journal_t *journal);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "persistence/journal.h"
 #include "persistence/journal_internal.h"
+#include "persistence/positions.h"
 #include "persistence/schema.h"
 
 #include <assert.h>
@@ -24,6 +25,7 @@ enum {
     S_SAVE_HEAD,
     S_SAVE_META,
     S_READ_ENTRY,
+    S_READ_ENTRIES,
     S_READ_SNAPSHOT,
     S_BEGIN_READ,
     S_SCAN,
@@ -46,6 +48,12 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
     [S_READ_ENTRY] = "SELECT entity, shard, prev_pos, first_seq, event_count,"
                      " outcome, written_ms, command_id, reply, events,"
                      " imported FROM journal WHERE pos = ?1",
+    /* The rows at an array of positions, in the array's order. */
+    [S_READ_ENTRIES] = "SELECT j.pos, j.entity, j.shard, j.prev_pos,"
+                       " j.first_seq, j.event_count, j.outcome, j.written_ms,"
+                       " j.command_id, j.reply, j.events, j.imported"
+                       " FROM shoal_positions(?1, ?2) AS p"
+                       " CROSS JOIN journal AS j ON j.pos = p.value",
     [S_READ_SNAPSHOT] = "SELECT seq, pos, state, dedup FROM snapshots"
                         " WHERE entity = ?1",
     [S_BEGIN_READ] = "BEGIN DEFERRED",
@@ -131,6 +139,10 @@ shoal_journal_t *shoal_journal_open(const char *path,
         goto out_close;
     if (s_configure(self, durability, error) < 0)
         goto out_close;
+    if (shoal__positions_register(self->db) != SQLITE_OK) {
+        s_error(self, error, "cannot register shoal_positions");
+        goto out_close;
+    }
     for (int i = 0; i < S_STATEMENT_COUNT; i++) {
         if (sqlite3_prepare_v3(self->db, s_sql[i], -1,
                                SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
@@ -497,6 +509,52 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
         return -1;
     }
     return 1;
+}
+
+int shoal_journal_read_entries(shoal_journal_t *self, const int64_t *positions,
+                               size_t count,
+                               void (*visit)(const shoal_journal_entry_t *entry,
+                                             void *arg),
+                               void *arg, char **error)
+{
+    assert(visit && (positions || count == 0));
+    if (count == 0)
+        return 0;
+    sqlite3_stmt *stmt = self->stmt[S_READ_ENTRIES];
+    if (shoal__positions_bind(stmt, 1, positions, count) != SQLITE_OK) {
+        s_error(self, error, "cannot bind positions");
+        return -1;
+    }
+    int visited = 0, rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        shoal_journal_entry_t entry = {
+            .pos = sqlite3_column_int64(stmt, 0),
+            .entity = (const char *)sqlite3_column_text(stmt, 1),
+            .shard = (uint32_t)sqlite3_column_int64(stmt, 2),
+            .prev_pos = sqlite3_column_int64(stmt, 3),
+            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 4),
+            .event_count = (uint32_t)sqlite3_column_int64(stmt, 5),
+            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 6),
+            .written_ms = sqlite3_column_int64(stmt, 7),
+            .command_id = (const char *)sqlite3_column_text(stmt, 8),
+            .reply = sqlite3_column_blob(stmt, 9),
+            .reply_size = (size_t)sqlite3_column_bytes(stmt, 9),
+            .events = sqlite3_column_blob(stmt, 10),
+            .events_size = (size_t)sqlite3_column_bytes(stmt, 10),
+            .imported = sqlite3_column_int(stmt, 11) != 0,
+        };
+        if (!entry.entity) /* defensive: the column is NOT NULL */
+            continue;
+        visit(&entry, arg);
+        if (visited < INT_MAX)
+            visited++;
+    }
+    if (rc != SQLITE_DONE)
+        s_error(self, error, "cannot read entries");
+    sqlite3_reset(stmt);
+    /* The array is the caller's: no binding may outlive the call. */
+    sqlite3_clear_bindings(stmt);
+    return rc == SQLITE_DONE ? visited : -1;
 }
 
 int shoal_journal_scan(shoal_journal_t *self, int64_t after_pos, size_t limit,

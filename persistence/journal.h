@@ -159,6 +159,22 @@ int shoal_journal_load_heads(shoal_journal_t *self,
 int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
                              shoal_journal_entry_t *entry, char **error);
 
+/* Reads the entries at count positions (borrowed; read in the order
+ * given, so that a caller that sorts them has SQLite walk the table's
+ * pages in order) with one statement, which seeks each row in turn
+ * without a reset per row. visit(entry, arg) gets each entry found, its fields
+ * borrowed for the call only (shoal_journal_entry_copy keeps them); a
+ * position with no entry (or, defensively, an entry with no entity) is
+ * not visited. Run it in a read transaction (shoal_journal_begin_read)
+ * for one snapshot of the journal. Returns the number of entries
+ * visited, or -1 with *error set (entries may have been visited before
+ * the failure). */
+int shoal_journal_read_entries(shoal_journal_t *self, const int64_t *positions,
+                               size_t count,
+                               void (*visit)(const shoal_journal_entry_t *entry,
+                                             void *arg),
+                               void *arg, char **error);
+
 /* Visits, in ascending pos, up to limit entries with pos > after_pos that
  * have events (event_count > 0) and were written by this node (not
  * imported), for the policies that handle events. visit(entry, arg) gets

@@ -35,8 +35,7 @@ static void s_load_batch(shoal_journal_t *journal, zsock_t *input,
         shoal_log(SHOAL_LOG_WARN, "journal reader: %s", error);
         free(error); /* each read then runs on its own */
     }
-    for (size_t i = 0; i < count; i++)
-        shoal_recovery_load(batch[i], journal);
+    shoal_recovery_load_batch(batch, count, journal);
     if (in_transaction)
         shoal_journal_end_read(journal);
     for (size_t i = 0; i < count; i++) {

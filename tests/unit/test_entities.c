@@ -366,13 +366,7 @@ static void s_flush(void)
 static void s_fill(shoal_recovery_t *recovery)
 {
     /* A recovery sent back again is loaded afresh. */
-    for (size_t i = 0; i < recovery->entry_count; i++)
-        shoal_journal_entry_clear(&recovery->entries[i]);
-    free(recovery->entries);
-    recovery->entries = NULL;
-    recovery->entry_count = 0;
-    shoal_snapshot_clear(&recovery->snapshot);
-    recovery->has_snapshot = false;
+    shoal_recovery_clear_results(recovery);
 
     int64_t stop = 0;
     if (!recovery->ignore_snapshot) {
@@ -389,19 +383,17 @@ static void s_fill(shoal_recovery_t *recovery)
             }
         }
     }
+    int64_t chain[JOURNAL_MAX];
     size_t count = 0;
     for (int64_t pos = recovery->head_pos; pos > stop;
          pos = s_journal[pos].prev_pos) {
         cr_assert_leq(pos, s_last_pos);
         cr_assert_str_eq(s_journal[pos].entity, recovery->key);
-        count++;
+        chain[count++] = pos;
     }
-    recovery->entries = calloc(count ? count : 1, sizeof *recovery->entries);
-    recovery->entry_count = count;
-    size_t i = count;
-    for (int64_t pos = recovery->head_pos; pos > stop;
-         pos = s_journal[pos].prev_pos)
-        s_entry_copy(&recovery->entries[--i], &s_journal[pos]);
+    while (count > 0)
+        cr_assert_eq(
+            shoal_recovery_push_entry(recovery, &s_journal[chain[--count]]), 0);
 }
 
 /* Loads and hands back the oldest queued recovery. */

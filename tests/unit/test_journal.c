@@ -956,6 +956,90 @@ Test(journal, last_pos_is_the_last_entry_appended_or_zero)
     shoal_journal_close(&journal);
 }
 
+/* What shoal_journal_read_entries visited: owned copies, in visit order. */
+typedef struct {
+    shoal_journal_entry_t entry[16];
+    size_t count;
+} s_read_t;
+
+static void s_read_visit(const shoal_journal_entry_t *entry, void *arg)
+{
+    s_read_t *read = arg;
+    cr_assert_lt(read->count, 16);
+    cr_assert_eq(shoal_journal_entry_copy(&read->entry[read->count++], entry),
+                 0);
+}
+
+static void s_read_clear(s_read_t *read)
+{
+    for (size_t i = 0; i < read->count; i++)
+        shoal_journal_entry_clear(&read->entry[i]);
+    read->count = 0;
+}
+
+Test(journal, read_entries_visits_the_entries_at_the_positions_in_their_order)
+{
+    shoal_journal_t *journal = s_open(SHOAL_DURABILITY_FULL, false);
+    int64_t first = s_append(journal, s_entry("counter/a", 0, 1, "ab", "c-1"));
+    int64_t second = s_append(journal, s_entry("counter/b", 0, 1, "x", NULL));
+    int64_t third =
+        s_append(journal, s_entry("counter/a", first, 3, "c", NULL));
+    shoal_journal_close(&journal);
+
+    /* On a read-only handle, in a read transaction, as the reader does. */
+    journal = s_open(SHOAL_DURABILITY_FULL, true);
+    char *error = NULL;
+    cr_assert_eq(shoal_journal_begin_read(journal, &error), 0, "%s", error);
+    s_read_t read = {0};
+    int64_t positions[] = {third, 99, first, second, 0, -1};
+    cr_assert_eq(shoal_journal_read_entries(journal, positions, 6, s_read_visit,
+                                            &read, &error),
+                 3, "%s", error);
+    cr_assert_eq(read.count, 3, "missing positions are not visited");
+    cr_assert_eq(read.entry[0].pos, third);
+    cr_assert_eq(read.entry[1].pos, first);
+    cr_assert_eq(read.entry[2].pos, second);
+
+    /* Every field, as read_entry gives it. */
+    for (size_t i = 0; i < read.count; i++) {
+        shoal_journal_entry_t one;
+        cr_assert_eq(
+            shoal_journal_read_entry(journal, read.entry[i].pos, &one, &error),
+            1);
+        const shoal_journal_entry_t *many = &read.entry[i];
+        cr_assert_str_eq(many->entity, one.entity);
+        cr_assert_eq(many->shard, one.shard);
+        cr_assert_eq(many->prev_pos, one.prev_pos);
+        cr_assert_eq(many->first_seq, one.first_seq);
+        cr_assert_eq(many->event_count, one.event_count);
+        cr_assert_eq(many->outcome, one.outcome);
+        cr_assert_eq(many->written_ms, one.written_ms);
+        cr_assert_eq(!many->command_id, !one.command_id);
+        if (one.command_id)
+            cr_assert_str_eq(many->command_id, one.command_id);
+        cr_assert_eq(many->reply_size, one.reply_size);
+        cr_assert_eq(memcmp(many->reply, one.reply, one.reply_size), 0);
+        cr_assert_eq(many->events_size, one.events_size);
+        cr_assert_eq(memcmp(many->events, one.events, one.events_size), 0);
+        cr_assert_eq(many->imported, one.imported);
+        shoal_journal_entry_clear(&one);
+    }
+    s_read_clear(&read);
+
+    /* The statement is reusable, and nothing is read for no positions. */
+    cr_assert_eq(shoal_journal_read_entries(journal, positions + 2, 1,
+                                            s_read_visit, &read, &error),
+                 1);
+    cr_assert_eq(read.entry[0].pos, first);
+    s_read_clear(&read);
+    cr_assert_eq(shoal_journal_read_entries(journal, NULL, 0, s_read_visit,
+                                            &read, &error),
+                 0);
+    cr_assert_eq(read.count, 0);
+    shoal_journal_end_read(journal);
+    shoal_journal_close(&journal);
+}
+
 /* ---------------------------------------------------------------------
  * Read-only handles and durability
  */

@@ -682,6 +682,48 @@ Test(slice, chains_walk_from_the_new_heads_to_the_first_entry)
     shoal_journal_close(&journal);
 }
 
+Test(slice, a_batch_walks_the_imported_chains_as_single_loads_do)
+{
+    s_move();
+    s_heads_t heads = s_load_heads(s_new_path);
+    char *error = NULL;
+    shoal_journal_t *journal =
+        shoal_journal_open(s_new_path, SHOAL_DURABILITY_FAST, true, &error);
+    cr_assert_not_null(journal);
+    /* Every moved entity twice, once from its snapshot, once whole, all
+     * in one batch, as the reader thread loads them. */
+    shoal_recovery_t *batch[2 * MOVED];
+    for (int i = 0; i < 2 * MOVED; i++) {
+        int64_t head = s_head_of(&heads, s_keys[i % MOVED]);
+        batch[i] = shoal_recovery_new(0, NULL, s_keys[i % MOVED], head);
+        batch[i]->ignore_snapshot = i >= MOVED;
+    }
+    cr_assert_eq(shoal_journal_begin_read(journal, &error), 0, "%s", error);
+    shoal_recovery_load_batch(batch, 2 * MOVED, journal);
+    shoal_journal_end_read(journal);
+    for (int i = 0; i < 2 * MOVED; i++) {
+        shoal_recovery_t *recovery = batch[i];
+        cr_assert_null(recovery->error, "%s", recovery->error);
+        bool whole = i >= MOVED;
+        cr_assert_eq(recovery->has_snapshot, !whole);
+        int first = whole ? 0 : 3;
+        cr_assert_eq(recovery->entry_count, (size_t)(ROUNDS - first), "%s",
+                     recovery->key);
+        for (int round = first; round < ROUNDS; round++) {
+            const shoal_journal_entry_t *entry =
+                &recovery->entries[round - first];
+            cr_assert_str_eq(entry->entity, recovery->key);
+            cr_assert(entry->imported);
+            cr_assert_eq(entry->first_seq, s_first_seq(round));
+            if (round > first)
+                cr_assert_eq(entry->prev_pos,
+                             recovery->entries[round - first - 1].pos);
+        }
+        shoal_recovery_destroy(&batch[i]);
+    }
+    shoal_journal_close(&journal);
+}
+
 Test(slice, snapshots_point_at_the_same_entries_at_their_new_positions)
 {
     s_move();
