@@ -73,6 +73,8 @@ typedef struct {
     const char *error_code; /* ERROR: "busy", "internal", ... */
     const void *body;       /* reply, reason, error message or state */
     size_t body_size;
+    const char *owner; /* "SHARD EPOCH MEMBER ENDPOINT" of the node that
+                          handled it, for a request that asked (NULL: none) */
 } shoal_answer_t;
 
 /* A write for the journal writer: an entry, or a snapshot. */

@@ -29,6 +29,7 @@
 
 #include <czmq.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -166,6 +167,61 @@ static int s_parse_sequence(zframe_t *first_frame, zframe_t *count_frame,
 /* Fills reply from the frames of one reply message. Returns 0, or -1 when
  * the message is not a valid reply (or memory runs out copying it). On
  * failure the reply may hold allocations; the caller clears it. */
+/* Reads decimal digits at *at up to a space into *value (at most max);
+ * advances *at past the space. Returns 0, or -1. */
+static int s_owner_number(const char **at, uint64_t max, uint64_t *value)
+{
+    const char *p = *at;
+    *value = 0;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (*value > (max - (uint64_t)(*p - '0')) / 10)
+            return -1;
+        *value = *value * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p != ' ')
+        return -1;
+    *at = p + 1;
+    return 0;
+}
+
+/* Parses an owner frame, "SHARD EPOCH MEMBER ENDPOINT", or an empty one
+ * (owner not known). Returns 0, or -1 when it is neither. */
+static int s_parse_owner(zframe_t *frame, shoal_owner_t *owner)
+{
+    memset(owner, 0, sizeof *owner);
+    size_t size = zframe_size(frame);
+    if (size == 0)
+        return 0;
+    char text[SHOAL_OWNER_MEMBER_MAX + SHOAL_OWNER_ENDPOINT_MAX + 64];
+    if (size >= sizeof text || memchr(zframe_data(frame), '\0', size))
+        return -1;
+    memcpy(text, zframe_data(frame), size);
+    text[size] = '\0';
+    const char *at = text;
+    uint64_t shard, epoch;
+    if (s_owner_number(&at, UINT32_MAX, &shard) < 0 ||
+        s_owner_number(&at, UINT64_MAX, &epoch) < 0)
+        return -1;
+    const char *space = strchr(at, ' ');
+    size_t member = space ? (size_t)(space - at) : 0;
+    if (member == 0 || member > SHOAL_OWNER_MEMBER_MAX)
+        return -1;
+    for (size_t i = 0; i < member; i++)
+        if (!isalnum((unsigned char)at[i]) && !strchr("_.-", at[i]))
+            return -1;
+    const char *endpoint = space + 1;
+    if (*endpoint == '\0' || strlen(endpoint) > SHOAL_OWNER_ENDPOINT_MAX)
+        return -1;
+    owner->known = true;
+    owner->shard = (uint32_t)shard;
+    owner->epoch = epoch;
+    memcpy(owner->member, at, member);
+    strcpy(owner->endpoint, endpoint);
+    return 0;
+}
+
 static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
 {
     size_t frame_count = zmsg_size(msg);
@@ -177,6 +233,7 @@ static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
     zframe_t *frame3 = zmsg_next(msg);
     zframe_t *frame4 = zmsg_next(msg);
     zframe_t *frame5 = zmsg_next(msg);
+    zframe_t *frame6 = zmsg_next(msg);
 
     if (!shoal__client_frame_is(version, SHOAL_PROTOCOL_VERSION))
         return -1;
@@ -191,14 +248,18 @@ static int s_parse_reply(zmsg_t *msg, shoal_reply_t *reply)
     zframe_t *body = NULL;
     if (shoal__client_frame_is(status, "ACCEPTED") ||
         shoal__client_frame_is(status, "REJECTED")) {
-        if (frame_count != 6 || s_parse_sequence(frame3, frame4, reply) != 0)
+        if ((frame_count != 6 && frame_count != 7) ||
+            s_parse_sequence(frame3, frame4, reply) != 0 ||
+            (frame_count == 7 && s_parse_owner(frame6, &reply->owner) != 0))
             return -1;
         reply->status = shoal__client_frame_is(status, "ACCEPTED")
                             ? SHOAL_REPLY_ACCEPTED
                             : SHOAL_REPLY_REJECTED;
         body = frame5;
     } else if (shoal__client_frame_is(status, "ERROR")) {
-        if (frame_count != 5 || !shoal__client_frame_is_error_code(frame3))
+        if ((frame_count != 5 && frame_count != 6) ||
+            !shoal__client_frame_is_error_code(frame3) ||
+            (frame_count == 6 && s_parse_owner(frame5, &reply->owner) != 0))
             return -1;
         reply->status = SHOAL_REPLY_ERROR;
         reply->error_code = shoal__client_frame_to_string(frame3, NULL);
@@ -404,10 +465,17 @@ int shoal_client_send(shoal_client_t *self, const char *request_id,
     if (msg == NULL || zmsg_addstr(msg, type) != 0 ||
         zmsg_addstr(msg, entity_id) != 0 || zmsg_addstr(msg, command) != 0 ||
         zmsg_addmem(msg, payload, payload_size) != 0 ||
-        (command_id != NULL && *command_id != '\0' &&
-         zmsg_addstr(msg, command_id) != 0))
+        ((self->ask_owner || (command_id != NULL && *command_id != '\0')) &&
+         zmsg_addstr(msg, command_id ? command_id : "") != 0) ||
+        (self->ask_owner && zmsg_addstr(msg, "owner") != 0))
         zmsg_destroy(&msg);
     return shoal__client_send_message(self->dealer, &msg);
+}
+
+void shoal_client_ask_owner(shoal_client_t *self, bool ask)
+{
+    assert(self);
+    self->ask_owner = ask;
 }
 
 /* Queues one PING request, answered PONG. request_id may be NULL or "".

@@ -16,6 +16,7 @@
 struct shoal_client {
     zsock_t *dealer;       /* connected to the node's client port */
     uint64_t next_call_id; /* numbers the request ids of calls and reads */
+    bool ask_owner;        /* SENDs carry the owner option (frame 8) */
     zlist_t *held;         /* zmsg_t replies a read received for other
                               requests, oldest first, that
                               shoal_client_receive hands out before it

@@ -209,6 +209,7 @@ static void s_start_threads(shoal_node_t *self, shoal_keymap_t **heads)
             .stats = &self->worker_stats[i],
             .journal_stats = &self->journal_stats,
             .heads = heads[i],
+            .owner_label = self->owner_label,
         };
         heads[i] = NULL;
         self->workers[i] =
@@ -260,6 +261,17 @@ static zsock_t *s_bind_router(const char *endpoint, const char *what,
     return socket;
 }
 
+/* Fills the label the owner frame names this node by: its member name
+ * ("-" when the name is not one) and its client endpoint. Before the
+ * loop runs, so before any request reaches a worker. */
+static void s_name_owner(shoal_node_t *self)
+{
+    const char *name = self->config->node_name;
+    snprintf(self->owner_label, sizeof self->owner_label, "%s %s",
+             shoal_member_name_is_valid(name) ? name : "-",
+             self->client_endpoint);
+}
+
 shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
 {
     shoal_node_t *self = calloc(1, sizeof *self);
@@ -303,6 +315,8 @@ shoal_node_t *shoal_node_new(const shoal_config_t *config, char **error)
         started = self->client && self->status &&
                   shoal__node_start_cluster(self, error) == 0;
     }
+    if (started)
+        s_name_owner(self);
     for (uint32_t i = 0; i < config->workers; i++)
         shoal_keymap_destroy(&heads[i]);
     free(heads);

@@ -281,6 +281,9 @@ static int s_forward(shoal_node_t *self, const shoal_route_t *route,
         frames[count++] = (shoal_frame_t){payload, payload_size};
         frames[count++] = (shoal_frame_t){command_id ? command_id : "",
                                           command_id ? strlen(command_id) : 0};
+        if (route->owner) /* the owner names itself in its reply */
+            frames[count++] =
+                (shoal_frame_t){SHOAL_OPTION_OWNER, strlen(SHOAL_OPTION_OWNER)};
     }
     if (shoal_frames_send(zsock_resolve(self->forward), frames, count,
                           ZMQ_DONTWAIT) < 0) {
@@ -336,6 +339,64 @@ int shoal__node_route(shoal_node_t *self, const shoal_route_t *route,
                      payload, payload_size, owner, code, message);
 }
 
+/* The owner frame of a relayed reply, NUL-terminated into buffer, when
+ * the reply has one more frame than expected; else NULL. */
+static const char *s_owner_frame(const shoal_frame_t *frames, size_t count,
+                                 size_t expected, char *buffer, size_t size)
+{
+    if (count != expected + 1 || frames[expected].size >= size)
+        return NULL;
+    memcpy(buffer, frames[expected].data, frames[expected].size);
+    buffer[frames[expected].size] = '\0';
+    return buffer;
+}
+
+/* Turns an owner's reply to a forward (frames from SHOAL/1 on) back into
+ * the answer for the original route. code and owner are buffers the
+ * answer may point into. */
+static shoal_answer_t s_relayed_answer(const shoal_frame_t *frames,
+                                       size_t count, char code[32], char *owner,
+                                       size_t owner_size)
+{
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_ERROR,
+                             .error_code = "internal",
+                             .body = "malformed forward reply",
+                             .body_size = 23};
+    uint64_t first = 0, number = 0;
+    bool outcome = shoal_frame_is(&frames[2], "ACCEPTED") ||
+                   shoal_frame_is(&frames[2], "REJECTED");
+    if (outcome && (count == 6 || count == 7) &&
+        shoal_frame_decimal(&frames[3], &first) == 0 &&
+        shoal_frame_decimal(&frames[4], &number) == 0)
+        return (shoal_answer_t){
+            .kind = shoal_frame_is(&frames[2], "ACCEPTED")
+                        ? SHOAL_ANSWER_ACCEPTED
+                        : SHOAL_ANSWER_REJECTED,
+            .first_seq = first,
+            .event_count = number,
+            .body = frames[5].data,
+            .body_size = frames[5].size,
+            .owner = s_owner_frame(frames, count, 6, owner, owner_size)};
+    if (shoal_frame_is(&frames[2], "QUERY") && count == 5 &&
+        shoal_frame_decimal(&frames[3], &first) == 0)
+        return (shoal_answer_t){.kind = SHOAL_ANSWER_QUERY,
+                                .first_seq = first,
+                                .body = frames[4].data,
+                                .body_size = frames[4].size};
+    if (shoal_frame_is(&frames[2], "ERROR") && (count == 5 || count == 6) &&
+        frames[3].size < 32) {
+        memcpy(code, frames[3].data, frames[3].size);
+        code[frames[3].size] = '\0';
+        return (shoal_answer_t){
+            .kind = SHOAL_ANSWER_ERROR,
+            .error_code = code,
+            .body = frames[4].data,
+            .body_size = frames[4].size,
+            .owner = s_owner_frame(frames, count, 5, owner, owner_size)};
+    }
+    return answer;
+}
+
 /* Takes the replies of owners to forwarded requests. */
 void shoal__node_take_forward_replies(shoal_node_t *self)
 {
@@ -356,44 +417,10 @@ void shoal__node_take_forward_replies(shoal_node_t *self)
                 slot->live &&
                 shoal_route_decode(slot->route, slot->route_size, &route) ==
                     0) {
-                shoal_answer_t answer = {.kind = SHOAL_ANSWER_ERROR,
-                                         .error_code = "internal",
-                                         .body = "malformed forward reply",
-                                         .body_size = 23};
-                uint64_t first = 0, number = 0;
-                bool outcome = shoal_frame_is(&frames[2], "ACCEPTED") ||
-                               shoal_frame_is(&frames[2], "REJECTED");
-                if (outcome && count == 6 &&
-                    shoal_frame_decimal(&frames[3], &first) == 0 &&
-                    shoal_frame_decimal(&frames[4], &number) == 0)
-                    answer = (shoal_answer_t){
-                        .kind = shoal_frame_is(&frames[2], "ACCEPTED")
-                                    ? SHOAL_ANSWER_ACCEPTED
-                                    : SHOAL_ANSWER_REJECTED,
-                        .first_seq = first,
-                        .event_count = number,
-                        .body = frames[5].data,
-                        .body_size = frames[5].size};
-                else if (shoal_frame_is(&frames[2], "QUERY") && count == 5 &&
-                         shoal_frame_decimal(&frames[3], &first) == 0)
-                    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_QUERY,
-                                              .first_seq = first,
-                                              .body = frames[4].data,
-                                              .body_size = frames[4].size};
-                else if (shoal_frame_is(&frames[2], "ERROR") && count == 5 &&
-                         frames[3].size < 32) {
-                    char code[32];
-                    memcpy(code, frames[3].data, frames[3].size);
-                    code[frames[3].size] = '\0';
-                    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
-                                              .error_code = code,
-                                              .body = frames[4].data,
-                                              .body_size = frames[4].size};
-                    shoal__node_reply(self, &route, &answer);
-                    slot->live = false;
-                    shoal_message_close(&message);
-                    continue;
-                }
+                char code[32];
+                char owner[SHOAL_OWNER_TEXT_MAX + 1];
+                shoal_answer_t answer =
+                    s_relayed_answer(frames, count, code, owner, sizeof owner);
                 shoal__node_reply(self, &route, &answer);
                 slot->live = false;
             }
@@ -439,6 +466,7 @@ static void s_serve_forward(shoal_node_t *self, const shoal_frame_t *frames,
         shoal__node_reply_error(self, route, code, text);
         return;
     }
+    route->owner = request.want_owner;
     const shoal_type_t *type = shoal_plugins_find(self->plugins, request.type);
     shoal_cluster_view_t *view = self->view;
     uint32_t shard =

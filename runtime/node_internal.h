@@ -79,6 +79,8 @@ struct shoal_node {
     char route_message[256];
     char *client_endpoint;
     char *status_endpoint;
+    /* "MEMBER CLIENT_ENDPOINT", how the owner frame names this node */
+    char owner_label[SHOAL_MEMBER_NAME_MAX + SHOAL_MEMBER_ENDPOINT_MAX + 2];
     int64_t started_ms;
     uint64_t rate_count; /* commands answered at rate_at_ms */
     int64_t rate_at_ms;

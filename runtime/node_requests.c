@@ -266,6 +266,7 @@ static void s_handle_request(shoal_node_t *self, shoal_message_t *message,
         shoal__node_reply_error(self, &route, code, text);
         return;
     }
+    route.owner = request.want_owner;
     if (request.is_events) {
         s_ask_reactor_events(self, &route, &request);
         return;

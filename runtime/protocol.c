@@ -83,9 +83,9 @@ static int s_parse_send(const shoal_frame_t *frames, size_t count,
                         size_t max_payload, shoal_client_request_t *request,
                         const char **code, char *text, size_t size)
 {
-    if (count < 7 || count > 8)
+    if (count < 7 || count > 9)
         return s_reject(code, "malformed", text, size,
-                        "SEND has %zu frames, expected 7 or 8", count);
+                        "SEND has %zu frames, expected 7, 8 or 9", count);
     if (s_copy_text(&frames[3], 1, SHOAL_TYPE_NAME_MAX, request->type) < 0 ||
         !shoal_name_is_valid(request->type, strlen(request->type),
                              SHOAL_TYPE_NAME_MAX))
@@ -113,11 +113,17 @@ static int s_parse_send(const shoal_frame_t *frames, size_t count,
     request->payload = frames[6].data;
     request->payload_size = frames[6].size;
     request->command_id[0] = '\0';
-    if (count == 8 && s_copy_text(&frames[7], 0, SHOAL_COMMAND_ID_MAX,
+    if (count >= 8 && s_copy_text(&frames[7], 0, SHOAL_COMMAND_ID_MAX,
                                   request->command_id) < 0)
         return s_reject(code, "malformed", text, size,
                         "frame 7 (command id) must be 0..%d bytes, no NUL",
                         SHOAL_COMMAND_ID_MAX);
+    if (count == 9 && frames[8].size > 0 &&
+        !shoal_frame_is(&frames[8], SHOAL_OPTION_OWNER))
+        return s_reject(code, "malformed", text, size,
+                        "frame 8 (reply options) must be empty or '%s'",
+                        SHOAL_OPTION_OWNER);
+    request->want_owner = count == 9 && frames[8].size > 0;
     return 0;
 }
 
@@ -207,7 +213,7 @@ size_t shoal_route_encode(const shoal_route_t *route, uint8_t *buffer)
                                  : route->request_id_size;
     uint8_t *at = buffer;
     *at++ = (uint8_t)route->kind;
-    *at++ = route->delimiter ? 1 : 0;
+    *at++ = (uint8_t)((route->delimiter ? 1 : 0) | (route->owner ? 2 : 0));
     *at++ = (uint8_t)identity_size;
     if (identity_size)
         memcpy(at, route->identity, identity_size);
@@ -224,10 +230,11 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route)
     const uint8_t *at = data, *end = at + size;
     if (size < 4)
         return -1;
-    if (at[1] > 1)
-        return -1; /* the delimiter flag is 0 or 1 */
+    if (at[1] > 3)
+        return -1; /* flags: delimiter 1, owner 2 */
     route->kind = (shoal_route_kind_t)at[0];
-    route->delimiter = at[1] != 0;
+    route->delimiter = (at[1] & 1) != 0;
+    route->owner = (at[1] & 2) != 0;
     route->identity_size = at[2];
     at += 3;
     if ((size_t)(end - at) < route->identity_size + 1)
@@ -289,6 +296,17 @@ static shoal_frame_t s_text(const char *text)
     return (shoal_frame_t){text, strlen(text)};
 }
 
+/* Adds the owner frame to an outcome or error reply whose request asked
+ * for it: the answer's owner text, or empty when the answer has none.
+ * Returns the new number of frames. */
+static size_t s_owner(const shoal_route_t *route, const shoal_answer_t *answer,
+                      shoal_frame_t *frames, size_t count)
+{
+    if (route->owner)
+        frames[count++] = s_text(answer->owner ? answer->owner : "");
+    return count;
+}
+
 size_t shoal_protocol_reply(const shoal_route_t *route,
                             const shoal_answer_t *answer,
                             shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX],
@@ -313,14 +331,14 @@ size_t shoal_protocol_reply(const shoal_route_t *route,
         frames[count++] = s_decimal(answer->first_seq, scratch);
         frames[count++] = s_decimal(answer->event_count, second);
         frames[count++] = body;
-        return count;
+        return s_owner(route, answer, frames, count);
     }
     case SHOAL_ANSWER_ERROR:
         count = s_client_header(route, frames, "ERROR");
         frames[count++] =
             s_text(answer->error_code ? answer->error_code : "internal");
         frames[count++] = body;
-        return count;
+        return s_owner(route, answer, frames, count);
     case SHOAL_ANSWER_QUERY:
         count = s_client_header(route, frames, "QUERY");
         frames[count++] = s_decimal(answer->first_seq, scratch);
@@ -331,7 +349,7 @@ size_t shoal_protocol_reply(const shoal_route_t *route,
     count = s_client_header(route, frames, "ERROR");
     frames[count++] = s_text("internal");
     frames[count++] = s_text("an answer of unknown kind");
-    return count;
+    return s_owner(route, &(shoal_answer_t){.owner = NULL}, frames, count);
 }
 
 size_t shoal_protocol_pong(const shoal_route_t *route,

@@ -44,7 +44,14 @@ typedef enum {
 #define SHOAL_EVENTS_DEFAULT 100
 
 /* Most frames a reply has, envelope included (EVENTS replies excepted). */
-#define SHOAL_REPLY_FRAMES_MAX 8
+#define SHOAL_REPLY_FRAMES_MAX 9
+
+/* The reply option of a SEND's frame 8 that asks for the owner frame. */
+#define SHOAL_OPTION_OWNER "owner"
+
+/* Longest owner frame: "SHARD EPOCH MEMBER ENDPOINT" (10 + 20 + 64 + 255
+ * bytes and the spaces). */
+#define SHOAL_OWNER_TEXT_MAX 352
 
 /* Scratch bytes a reply needs for its decimal numbers. */
 #define SHOAL_REPLY_SCRATCH 48
@@ -61,6 +68,8 @@ typedef struct {
     const void *identity; /* the ROUTER's routing id of the peer */
     size_t identity_size;
     bool delimiter; /* the request had an empty delimiter frame */
+    bool owner;     /* the request asked for the owner frame (SEND frame 8);
+                       set by the caller from the parsed request */
     const void *request_id;
     size_t request_id_size;
 } shoal_route_t;
@@ -87,6 +96,7 @@ typedef struct {
     char command_id[SHOAL_COMMAND_ID_MAX + 1]; /* "" when none */
     const void *payload;
     size_t payload_size;
+    bool want_owner; /* SEND frame 8 is "owner" */
 } shoal_client_request_t;
 
 /* Takes the envelope off the frames of a message received on a ROUTER:
@@ -119,7 +129,9 @@ int shoal_route_decode(const void *data, size_t size, shoal_route_t *route);
 /* Lays out the reply to an answer, ready for the ROUTER named by
  * route->kind: [identity] [empty, when delimiter] [reply frames]. A query
  * answer on a route other than the status socket's is laid out as a
- * client reply with status QUERY, the entity's sequence and the text. The
+ * client reply with status QUERY, the entity's sequence and the text. An
+ * ACCEPTED, REJECTED or ERROR reply to a route that asked for the owner
+ * ends with the owner frame: answer->owner, or empty when NULL. The
  * frames point into route, answer and scratch, which must outlive them.
  * Returns the number of frames (at most SHOAL_REPLY_FRAMES_MAX). */
 size_t shoal_protocol_reply(const shoal_route_t *route,

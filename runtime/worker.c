@@ -71,10 +71,19 @@ static void s_answer(void *arg, shoal_request_t *request,
     if (shoal_route_decode(request->route, request->route_size, &route) == 0) {
         shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX + 1];
         char scratch[SHOAL_REPLY_SCRATCH];
+        char owner[SHOAL_OWNER_TEXT_MAX + 1];
+        shoal_answer_t named = *answer;
+        if (route.owner) {
+            /* This node handled it: it names itself. */
+            snprintf(owner, sizeof owner, "%u %llu %s", request->shard,
+                     (unsigned long long)request->epoch,
+                     self->args->owner_label);
+            named.owner = owner;
+        }
         uint8_t kind = (uint8_t)route.kind;
         frames[0] = (shoal_frame_t){&kind, 1};
         size_t count =
-            shoal_protocol_reply(&route, answer, frames + 1, scratch);
+            shoal_protocol_reply(&route, &named, frames + 1, scratch);
         shoal_frames_send(zsock_resolve(self->answers), frames, count + 1, 0);
     }
     shoal_request_destroy(&request);

@@ -21,7 +21,10 @@ typedef struct {
     shoal_clock_t *clock;         /* the node's, shared */
     shoal_worker_stats_t *stats;
     shoal_journal_stats_t *journal_stats;
-    shoal_keymap_t *heads; /* the directory of this worker's shards; taken */
+    shoal_keymap_t *heads;   /* the directory of this worker's shards; taken */
+    const char *owner_label; /* "MEMBER CLIENT_ENDPOINT" of this node, for
+                                the owner frame; the node fills it before
+                                any request reaches a worker */
 } shoal_worker_args_t;
 
 /* The worker actor. Commands on its pipe: "STOP" starts the shutdown (the

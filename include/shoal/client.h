@@ -14,6 +14,7 @@
 #ifndef SHOAL_CLIENT_H
 #define SHOAL_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,24 @@ typedef enum {
     SHOAL_REPLY_PONG = 3,
 } shoal_reply_status_t;
 
+/* Longest member name and endpoint in an owner frame. */
+#define SHOAL_OWNER_MEMBER_MAX 64
+#define SHOAL_OWNER_ENDPOINT_MAX 255
+
+/* Which node handled a command, when the client asked
+ * (shoal_client_ask_owner): the entity's shard, the shard table's epoch
+ * the node handled it under, the node's member name ("-" for a node
+ * whose name is not a member name) and its client endpoint. A client may
+ * send that entity's next commands straight to that endpoint. */
+typedef struct {
+    bool known; /* false: not asked, or the reply did not come from the
+                   entity's owner (refused before routing, owner down) */
+    uint32_t shard;
+    uint64_t epoch;
+    char member[SHOAL_OWNER_MEMBER_MAX + 1];
+    char endpoint[SHOAL_OWNER_ENDPOINT_MAX + 1];
+} shoal_owner_t;
+
 /* One reply. Strings are NUL-terminated and owned by the reply; release
  * them with shoal_reply_clear. */
 typedef struct {
@@ -50,6 +69,7 @@ typedef struct {
     char *body;           /* reply payload, rejection reason or error
                              message; always NUL-terminated */
     size_t body_size;     /* without the terminator */
+    shoal_owner_t owner;  /* ACCEPTED, REJECTED, ERROR: see shoal_owner_t */
 } shoal_reply_t;
 
 /* One event of a public topic. Strings are NUL-terminated and owned by
@@ -103,6 +123,12 @@ int shoal_client_send(shoal_client_t *self, const char *request_id,
                       const char *type, const char *entity_id,
                       const char *command, const void *payload,
                       size_t payload_size, const char *command_id);
+
+/* From now on, when ask is true, every SEND of this client asks the node
+ * to name the entity's owner in the reply (reply->owner); when false, it
+ * stops asking. Off by default: the owner frame costs a few bytes per
+ * reply. */
+void shoal_client_ask_owner(shoal_client_t *self, bool ask);
 
 /* Queues one PING request. Returns 0 or -1. */
 int shoal_client_ping(shoal_client_t *self, const char *request_id);

@@ -106,6 +106,80 @@ Test(cluster, every_member_routes_every_command_to_its_owner)
     json_decref(cluster);
 }
 
+/* The "forwarded" count of a member's status. */
+static long long s_forwarded(const node_process_t *node)
+{
+    json_t *cluster = cluster_status(node);
+    cr_assert_not_null(cluster);
+    long long forwarded =
+        json_integer_value(json_object_get(cluster, "forwarded"));
+    json_decref(cluster);
+    return forwarded;
+}
+
+/* Sends Increment to counter/id through client, asking for the owner;
+ * asserts it is accepted and named owner, and returns the reply's owner. */
+static shoal_owner_t s_increment_naming(shoal_client_t *client, const char *id,
+                                        const char *owner)
+{
+    shoal_client_ask_owner(client, true);
+    shoal_reply_t reply = {0};
+    cr_assert_eq(shoal_client_call(client, "counter", id, "Increment",
+                                   "{\"by\":1}", 8, NULL, &reply,
+                                   TEST_REQUEST_TIMEOUT_MS),
+                 0, "counter/%s: no reply", id);
+    cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED, "counter/%s: %s", id,
+                 reply.body);
+    cr_assert(reply.owner.known, "the reply names the owner");
+    cr_assert_str_eq(reply.owner.member, owner);
+    shoal_owner_t named = reply.owner;
+    shoal_reply_clear(&reply);
+    return named;
+}
+
+Test(cluster, a_reply_names_the_owner_so_a_client_can_route_directly)
+{
+    s_form(NULL);
+    /* An entity b owns, sent to a: forwarded, and the reply names b. */
+    char id[16] = "";
+    for (int e = 0; e < 1000 && !*id; e++) {
+        snprintf(id, sizeof id, "o%d", e);
+        if (strcmp(cluster_owner_of(s_nodes[0], id), "b") != 0)
+            *id = '\0';
+    }
+    cr_assert(*id, "b owns some entity");
+    long long a_forwarded = s_forwarded(s_nodes[0]);
+    shoal_client_t *via_a = node_process_client(s_nodes[0]);
+    cr_assert_not_null(via_a);
+    shoal_owner_t owner = s_increment_naming(via_a, id, "b");
+    cr_assert_str_eq(owner.endpoint, node_process_client_endpoint(s_nodes[1]));
+    cr_assert_eq(owner.epoch, (uint64_t)cluster_epoch(s_nodes[1]));
+    cr_assert_eq(s_forwarded(s_nodes[0]), a_forwarded + 1, "a forwarded it");
+
+    /* Straight to the endpoint the reply named: served there, by b, with
+     * no forward on either side. */
+    a_forwarded = s_forwarded(s_nodes[0]);
+    long long b_forwarded = s_forwarded(s_nodes[1]);
+    shoal_client_t *direct = shoal_client_new(owner.endpoint);
+    cr_assert_not_null(direct);
+    shoal_owner_t again = s_increment_naming(direct, id, "b");
+    cr_assert_eq(again.shard, owner.shard);
+    cr_assert_eq(s_forwarded(s_nodes[0]), a_forwarded);
+    cr_assert_eq(s_forwarded(s_nodes[1]), b_forwarded);
+    cr_assert_eq(node_process_get_int(s_nodes[1], "counter", id, "value"), 2);
+
+    /* A command refused before routing names no owner. */
+    shoal_reply_t reply = {0};
+    cr_assert_eq(shoal_client_call(direct, "nosuchtype", id, "Increment", "", 0,
+                                   NULL, &reply, TEST_REQUEST_TIMEOUT_MS),
+                 0);
+    cr_assert_str_eq(reply.error_code, "unknown_type");
+    cr_assert_not(reply.owner.known);
+    shoal_reply_clear(&reply);
+    shoal_client_destroy(&direct);
+    shoal_client_destroy(&via_a);
+}
+
 Test(cluster, a_killed_member_s_shards_are_unavailable_until_it_returns)
 {
     s_form(NULL);

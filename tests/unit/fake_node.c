@@ -30,12 +30,19 @@ static const char *const garbage_replies[][GARBAGE_FRAMES_MAX] = {
     /* a sequence number past 64 bits, and a range that wraps */
     {"SHOAL/1", "@", "REJECTED", "18446744073709551616", "1", ""},
     {"SHOAL/1", "@", "REJECTED", "18446744073709551615", "2", ""},
-    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "extra"}, /* extra frame */
-    {"SHOAL/1", "@", "ERROR", "", "no code"},            /* empty code */
-    {"SHOAL/1", "@", "ERROR", "Busy!", "odd code"},      /* not a code */
-    {"SHOAL/1", "@", "ERROR", "busy"},                   /* no message */
-    {"SHOAL/1", "@", "PONG", ""},                        /* extra frame */
-    {"", "SHOAL/1", "@", "PONG"},                        /* a delimiter */
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "extra"}, /* not an owner */
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "1 2 a tcp://h:1", ""},
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "1 2 a"},     /* no endpoint */
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "1 2 a "},    /* empty one */
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "1 2 a!b e"}, /* bad name */
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "4294967296 2 a e"},
+    {"SHOAL/1", "@", "ACCEPTED", "1", "1", "", "1  a e"}, /* no epoch */
+    {"SHOAL/1", "@", "ERROR", "busy", "m", "1 2"},        /* no member */
+    {"SHOAL/1", "@", "ERROR", "", "no code"},             /* empty code */
+    {"SHOAL/1", "@", "ERROR", "Busy!", "odd code"},       /* not a code */
+    {"SHOAL/1", "@", "ERROR", "busy"},                    /* no message */
+    {"SHOAL/1", "@", "PONG", ""},                         /* extra frame */
+    {"", "SHOAL/1", "@", "PONG"},                         /* a delimiter */
     {"SHOAL/1",
      "0123456789012345678901234567890123456789012345678901234567890123X",
      "PONG"}, /* a request id past 64 bytes */
@@ -94,6 +101,7 @@ static bool s_answer_send(zmsg_t *request, zmsg_t *reply,
     char *command = zmsg_popstr(request);
     zframe_t *payload = zmsg_pop(request);
     char *command_id = zmsg_popstr(request);
+    char *options = zmsg_popstr(request);
     bool answer = true;
     char number[32];
 
@@ -124,6 +132,18 @@ static bool s_answer_send(zmsg_t *request, zmsg_t *reply,
                      (const char *[]){"SHOAL/1", "@", "ERROR", "busy",
                                       "worker inbox full"},
                      5, request_id);
+    } else if (streq(command, "owner")) {
+        s_add_frames(reply,
+                     (const char *[]){"SHOAL/1", "@", "ACCEPTED", "1", "1",
+                                      options ? options : "<none>"},
+                     6, request_id);
+        if (options && streq(options, "owner"))
+            zmsg_addstr(reply, "5 9 b tcp://127.0.0.1:7701");
+    } else if (streq(command, "owner-unknown")) {
+        s_add_frames(reply,
+                     (const char *[]){"SHOAL/1", "@", "ERROR", "unavailable",
+                                      "owner down", ""},
+                     6, request_id);
     } else if (streq(command, "pong")) {
         s_add_frames(reply, (const char *[]){"SHOAL/1", "@", "PONG"}, 3,
                      request_id);
@@ -147,6 +167,7 @@ static bool s_answer_send(zmsg_t *request, zmsg_t *reply,
     zstr_free(&command);
     zframe_destroy(&payload);
     zstr_free(&command_id);
+    zstr_free(&options);
     return answer;
 }
 

@@ -214,6 +214,40 @@ Test(client, absent_or_empty_command_id_sends_no_frame)
     cr_assert_str_eq(reply.body, "counter|c1|describe|0|<none>");
 }
 
+Test(client, asking_for_the_owner_sends_frame_8_and_reads_the_owner)
+{
+    /* Not asked: no options frame, and no owner. */
+    cr_assert_eq(s_call("owner", "", NULL), 0);
+    cr_assert_str_eq(reply.body, "<none>");
+    cr_assert_not(reply.owner.known);
+    shoal_reply_clear(&reply);
+
+    shoal_client_ask_owner(client, true);
+    cr_assert_eq(s_call("owner", "", NULL), 0, "frame 7 empty, then 8");
+    cr_assert_str_eq(reply.body, "owner");
+    cr_assert(reply.owner.known);
+    cr_assert_eq(reply.owner.shard, 5);
+    cr_assert_eq(reply.owner.epoch, 9);
+    cr_assert_str_eq(reply.owner.member, "b");
+    cr_assert_str_eq(reply.owner.endpoint, "tcp://127.0.0.1:7701");
+    shoal_reply_clear(&reply);
+    cr_assert_not(reply.owner.known, "clear zeroes the owner");
+
+    cr_assert_eq(s_call("describe", "", "cmd-9"), 0);
+    cr_assert_str_eq(reply.body, "counter|c1|describe|0|cmd-9");
+    shoal_reply_clear(&reply);
+
+    cr_assert_eq(s_call("owner-unknown", "", NULL), 0);
+    cr_assert_eq(reply.status, SHOAL_REPLY_ERROR);
+    cr_assert_str_eq(reply.error_code, "unavailable");
+    cr_assert_not(reply.owner.known, "an empty owner frame");
+    shoal_reply_clear(&reply);
+
+    shoal_client_ask_owner(client, false);
+    cr_assert_eq(s_call("owner", "", NULL), 0);
+    cr_assert_str_eq(reply.body, "<none>");
+}
+
 Test(client, reply_body_keeps_embedded_nul_and_is_terminated)
 {
     cr_assert_eq(shoal_client_call(client, "counter", "c1", "echo", "a\0b", 3,

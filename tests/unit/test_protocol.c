@@ -278,6 +278,31 @@ Test(protocol, parses_a_send_without_command_id)
     cr_assert_str_eq(s_request_id, "r1");
 }
 
+Test(protocol, a_send_may_ask_for_the_owner_in_frame_8)
+{
+    s_message_t *message = s_send("counter", "e1", "Inc", "", "");
+    s_message_addstr(message, "owner");
+    s_parse_t parse = s_parse(message);
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert(parse.request.want_owner);
+    cr_assert_str_eq(parse.request.command_id, "", "frame 7 empty: no id");
+
+    message = s_send("counter", "e1", "Inc", "", "c1");
+    s_message_addstr(message, "");
+    parse = s_parse(message);
+    cr_assert_eq(parse.rc, 0, "%s", parse.text);
+    cr_assert_not(parse.request.want_owner, "empty options ask nothing");
+    cr_assert_str_eq(parse.request.command_id, "c1");
+
+    parse = s_parse(s_send("counter", "e1", "Inc", "", "c1"));
+    cr_assert_not(parse.request.want_owner);
+
+    message = s_send("counter", "e1", "Inc", "", "c1");
+    s_message_addstr(message, "owners");
+    parse = s_parse(message);
+    s_assert_malformed(&parse, "frame 8 (reply options)");
+}
+
 Test(protocol, parses_a_send_with_command_id_and_points_into_the_frames)
 {
     s_message_t *message =
@@ -491,13 +516,14 @@ Test(protocol, refuses_a_send_with_missing_or_extra_frames)
     s_assert_malformed(&parse, "frames");
     cr_assert_str_eq(s_request_id, "r1");
 
-    /* 9 frames: one past the optional command id. */
+    /* 10 frames: one past the optional reply options. */
     s_message_t *message = s_send("counter", "e1", "Inc", "", "c1");
+    s_message_addstr(message, "owner");
     s_message_addstr(message, "extra");
-    cr_assert_eq(message->count, 9);
+    cr_assert_eq(message->count, 10);
     parse = s_parse(message);
     s_assert_malformed(&parse, "frames");
-    cr_assert(strstr(parse.text, "9"), "%s", parse.text);
+    cr_assert(strstr(parse.text, "10"), "%s", parse.text);
     cr_assert_str_eq(s_request_id, "r1");
 
     /* As many frames as a request may have, and more. */
@@ -653,6 +679,7 @@ Test(protocol, route_round_trips_through_its_encoding)
                            .identity = identity,
                            .identity_size = sizeof identity,
                            .delimiter = true,
+                           .owner = true,
                            .request_id = "req-1",
                            .request_id_size = 5};
     uint8_t buffer[SHOAL_ROUTE_MAX];
@@ -663,6 +690,7 @@ Test(protocol, route_round_trips_through_its_encoding)
     cr_assert_eq(shoal_route_decode(buffer, size, &decoded), 0);
     cr_assert_eq(decoded.kind, SHOAL_ROUTE_CLIENT);
     cr_assert(decoded.delimiter);
+    cr_assert(decoded.owner);
     cr_assert_eq(decoded.identity_size, sizeof identity);
     cr_assert_eq(memcmp(decoded.identity, identity, sizeof identity), 0);
     cr_assert_eq(decoded.request_id_size, 5);
@@ -682,6 +710,7 @@ Test(protocol, status_route_with_nothing_optional_round_trips)
     cr_assert_eq(shoal_route_decode(buffer, size, &decoded), 0);
     cr_assert_eq(decoded.kind, SHOAL_ROUTE_STATUS);
     cr_assert_not(decoded.delimiter);
+    cr_assert_not(decoded.owner);
     cr_assert_eq(decoded.identity_size, 1);
     cr_assert_eq(decoded.request_id_size, 0);
 }
@@ -762,12 +791,17 @@ Test(protocol, route_decode_refuses_what_encode_never_writes)
     long_id[4] = SHOAL_REQUEST_ID_MAX;
     cr_assert_eq(shoal_route_decode(long_id, sizeof long_id - 1, &decoded), 0);
 
-    /* A delimiter flag other than 0 or 1. */
-    uint8_t flag[] = {SHOAL_ROUTE_STATUS, 2, 1, 'p', 0};
+    /* Flags other than delimiter (1) and owner (2). */
+    uint8_t flag[] = {SHOAL_ROUTE_STATUS, 4, 1, 'p', 0};
     cr_assert_eq(shoal_route_decode(flag, sizeof flag, &decoded), -1);
     flag[1] = 1;
     cr_assert_eq(shoal_route_decode(flag, sizeof flag, &decoded), 0);
     cr_assert(decoded.delimiter);
+    cr_assert_not(decoded.owner);
+    flag[1] = 3;
+    cr_assert_eq(shoal_route_decode(flag, sizeof flag, &decoded), 0);
+    cr_assert(decoded.delimiter);
+    cr_assert(decoded.owner);
 }
 
 /* ---------------------------------------------------------------------
@@ -885,8 +919,15 @@ Test(protocol, reply_starts_with_a_delimiter_when_the_request_had_one)
     s_reply(&reply, &route, &answer);
     s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
                     "ACCEPTED", "1", "1", "ok", NULL);
+    route.owner = true;
+    answer.owner = "3 7 b tcp://127.0.0.1:7701";
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
+                    "ACCEPTED", "1", "1", "ok", "3 7 b tcp://127.0.0.1:7701",
+                    NULL);
     cr_assert_eq(reply.count, SHOAL_REPLY_FRAMES_MAX,
                  "the largest reply fills SHOAL_REPLY_FRAMES_MAX");
+    route.owner = false;
 
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_REJECTED,
                               .first_seq = 3,
@@ -1035,4 +1076,33 @@ Test(protocol, reply_keeps_binary_identity_and_body_without_copying)
     cr_assert_eq(first.data, (const void *)identity);
     cr_assert_eq(reply.frames[2].data, route.request_id);
     cr_assert_eq(last.data, (const void *)body);
+}
+
+Test(protocol, the_owner_frame_ends_outcomes_and_errors_when_asked)
+{
+    shoal_route_t route = s_client_route;
+    route.owner = true;
+    shoal_answer_t answer = {.kind = SHOAL_ANSWER_REJECTED,
+                             .first_seq = 0,
+                             .event_count = 0,
+                             .body = "no",
+                             .body_size = 2,
+                             .owner = "12 4 a tcp://h:1"};
+    s_reply_t reply;
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
+                    "REJECTED", "0", "0", "no", "12 4 a tcp://h:1", NULL);
+    answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
+                              .error_code = "busy",
+                              .body = "full",
+                              .body_size = 4};
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
+                    "busy", "full", "", NULL);
+    /* Not asked: no owner frame, whatever the answer holds. */
+    route.owner = false;
+    answer.owner = "12 4 a tcp://h:1";
+    s_reply(&reply, &route, &answer);
+    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
+                    "busy", "full", NULL);
 }
