@@ -21,6 +21,7 @@
  * {"id":..,"open":b,"closed":b,"owner":"name"|null,"balance":n}; a
  * snapshot is the same object without "id".
  */
+#include "account_forms.h"
 #include "shoal/plugin.h"
 
 #include <jansson.h>
@@ -122,42 +123,51 @@ out_release_payload:
     return NULL;
 }
 
-/* Reads payload's "amount", a positive integer, into *amount. Returns 0,
- * or -1 after rejecting the command. */
-static int s_read_amount(json_t *payload, shoal_effect_t *effect,
-                         int64_t *amount)
+/* Reads payload's "amount": the integer, or 0 when it is absent or not an
+ * integer (which the command then rejects as not positive). */
+static int64_t s_json_amount(json_t *payload)
 {
-    json_t *amount_json = json_object_get(payload, "amount");
-    *amount =
-        json_is_integer(amount_json) ? json_integer_value(amount_json) : 0;
-    if (*amount < 1) {
-        shoal_effect_reject(effect, "amount must be a positive integer");
-        return -1;
-    }
-    return 0;
+    json_t *amount = json_object_get(payload, "amount");
+    return json_is_integer(amount) ? json_integer_value(amount) : 0;
 }
 
-/* Accepts the command: emits event (taking it over; NULL when building it
- * ran out of memory) and replies {"balance":balance_after}. Both are
- * rendered before either is handed to the effect, so running out of
- * memory rejects the command cleanly instead of journaling an event for a
- * command that then fails. */
+/* Accepts the command: emits the event (event_size bytes) and replies
+ * {"balance":balance_after}. */
+static void s_accept_text(shoal_effect_t *effect, const char *event,
+                          size_t event_size, int64_t balance_after)
+{
+    char reply[40];
+    int reply_size = snprintf(reply, sizeof reply, "{\"balance\":%lld}",
+                              (long long)balance_after);
+    /* On failure the effect marks itself failed: the runtime then answers
+     * with an internal error, nothing to do here. */
+    shoal_effect_emit(effect, event, event_size);
+    shoal_effect_reply(effect, reply, (size_t)reply_size);
+}
+
+/* Accepts the command with event (taking it over; NULL when building it
+ * ran out of memory), rendered before anything is handed to the effect,
+ * so running out of memory rejects the command cleanly instead of
+ * journaling an event for a command that then fails. */
 static void s_accept(shoal_effect_t *effect, json_t *event,
                      int64_t balance_after)
 {
-    char *event_text = s_dump(event);
-    char *reply =
-        s_dump(json_pack("{s:I}", "balance", (json_int_t)balance_after));
-    if (!event_text || !reply) {
+    char *text = s_dump(event);
+    if (!text) {
         shoal_effect_reject(effect, "out of memory");
-    } else {
-        /* On failure the effect marks itself failed: the runtime then
-         * answers with an internal error, nothing to do here. */
-        shoal_effect_emit(effect, event_text, strlen(event_text));
-        shoal_effect_reply(effect, reply, strlen(reply));
+        return;
     }
-    free(event_text);
-    free(reply);
+    s_accept_text(effect, text, strlen(text), balance_after);
+    free(text);
+}
+
+/* Accepts the command with an amount event of kind. */
+static void s_accept_amount(shoal_effect_t *effect, account_form_t kind,
+                            int64_t amount, int64_t balance_after)
+{
+    char event[ACCOUNT_AMOUNT_EVENT_MAX];
+    size_t size = account_form_write_event(event, kind, amount);
+    s_accept_text(effect, event, size, balance_after);
 }
 
 /* --- Commands: each runs once its payload is read ----------------------- */
@@ -178,38 +188,36 @@ static void s_open(const account_state_t *state, json_t *payload,
 }
 
 /* Deposit: a positive amount the balance can hold. */
-static void s_deposit(const account_state_t *state, json_t *payload,
+static void s_deposit(const account_state_t *state, int64_t amount,
                       shoal_effect_t *effect)
 {
-    int64_t amount;
-    if (s_read_amount(payload, effect, &amount) < 0)
+    if (amount < 1) {
+        shoal_effect_reject(effect, "amount must be a positive integer");
         return;
+    }
     if (state->balance > INT64_MAX - amount) {
         shoal_effect_reject(effect, "balance would overflow");
         return;
     }
-    s_accept(effect,
-             json_pack("{s:s, s:I}", "event", "Deposited", "amount",
-                       (json_int_t)amount),
-             state->balance + amount);
+    s_accept_amount(effect, ACCOUNT_FORM_DEPOSITED, amount,
+                    state->balance + amount);
 }
 
 /* Withdraw: a positive amount no larger than the balance. */
-static void s_withdraw(const account_state_t *state, json_t *payload,
+static void s_withdraw(const account_state_t *state, int64_t amount,
                        shoal_effect_t *effect)
 {
-    int64_t amount;
-    if (s_read_amount(payload, effect, &amount) < 0)
+    if (amount < 1) {
+        shoal_effect_reject(effect, "amount must be a positive integer");
         return;
+    }
     if (amount > state->balance) {
         s_reject(effect, "insufficient funds: balance %lld, requested %lld",
                  (long long)state->balance, (long long)amount);
         return;
     }
-    s_accept(effect,
-             json_pack("{s:s, s:I}", "event", "Withdrawn", "amount",
-                       (json_int_t)amount),
-             state->balance - amount);
+    s_accept_amount(effect, ACCOUNT_FORM_WITHDRAWN, amount,
+                    state->balance - amount);
 }
 
 /* Close: only an empty account. */
@@ -228,19 +236,22 @@ static const char *const s_owner_fields[] = {"owner", NULL};
 static const char *const s_amount_fields[] = {"amount", NULL};
 static const char *const s_no_fields[] = {NULL};
 
-/* The commands: the payload fields each accepts, and whether it runs on a
- * new account (Open) or an open one (the others). */
+/* The commands: the payload fields each accepts, whether it runs on a
+ * new account (Open) or an open one (the others), and its handler: of the
+ * payload, or of the amount for those whose only field is "amount". */
 static const struct {
     const char *name;
     const char *const *fields;
     bool needs_open;
     void (*handle)(const account_state_t *state, json_t *payload,
                    shoal_effect_t *effect);
+    void (*handle_amount)(const account_state_t *state, int64_t amount,
+                          shoal_effect_t *effect);
 } s_commands[] = {
-    {"Open", s_owner_fields, false, s_open},
-    {"Deposit", s_amount_fields, true, s_deposit},
-    {"Withdraw", s_amount_fields, true, s_withdraw},
-    {"Close", s_no_fields, true, s_close},
+    {"Open", s_owner_fields, false, s_open, NULL},
+    {"Deposit", s_amount_fields, true, NULL, s_deposit},
+    {"Withdraw", s_amount_fields, true, NULL, s_withdraw},
+    {"Close", s_no_fields, true, s_close, NULL},
 };
 
 /* --- The type's functions (contracts in shoal/plugin.h) ----------------- */
@@ -280,8 +291,17 @@ static void s_handle_command(shoal_ctx_t *ctx, const void *state_p,
             shoal_effect_reject(effect, "account not open");
             return;
         }
+        int64_t amount;
+        if (s_commands[i].handle_amount &&
+            account_form_read_payload(command->payload, command->payload_size,
+                                      &amount) == 0) {
+            s_commands[i].handle_amount(state, amount, effect);
+            return;
+        }
         json_t *payload = s_read_payload(command, s_commands[i].fields, effect);
-        if (payload)
+        if (payload && s_commands[i].handle_amount)
+            s_commands[i].handle_amount(state, s_json_amount(payload), effect);
+        else if (payload)
             s_commands[i].handle(state, payload, effect);
         json_decref(payload);
         return;
@@ -297,6 +317,20 @@ static void s_handle_command(shoal_ctx_t *ctx, const void *state_p,
 static void s_apply_event(void *state_p, const void *event, size_t event_size)
 {
     account_state_t *state = state_p;
+    int64_t amount_form;
+    switch (account_form_read_event(event, event_size, &amount_form)) {
+    case ACCOUNT_FORM_DEPOSITED:
+        if (state->open && amount_form > 0 &&
+            state->balance <= INT64_MAX - amount_form)
+            state->balance += amount_form;
+        return;
+    case ACCOUNT_FORM_WITHDRAWN:
+        if (state->open && amount_form > 0 && amount_form <= state->balance)
+            state->balance -= amount_form;
+        return;
+    case ACCOUNT_FORM_OTHER:
+        break; /* read it as JSON */
+    }
     json_error_t error;
     json_t *json = json_loadb(event, event_size, 0, &error);
     if (!json) {

@@ -3,9 +3,11 @@
  * rules of every command, its events, reply and rejections, the fold, the
  * query and the snapshot.
  *
- * Built with examples/account/account.c and actors/effect.c compiled in, so
- * shoal_plugin is this plugin's descriptor.
+ * Built with examples/account/account.c, account_forms.c and
+ * actors/effect.c compiled in, so shoal_plugin is this plugin's
+ * descriptor.
  */
+#include "examples/account/account_forms.h"
 #include "tests/unit/plugin_harness.h"
 
 extern const shoal_plugin_t shoal_plugin;
@@ -535,4 +537,145 @@ Test(account, snapshot_decode_refuses_garbage)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         harness_assert_decode_refuses(s_type, bad[i]);
     cr_assert_null(s_type->snapshot_decode("e1", NULL, 0));
+}
+
+/* --- The fixed forms (examples/account/account_forms.h) ----------------- */
+
+Test(account_forms, reads_exactly_the_amount_events_the_account_writes)
+{
+    int64_t amount = -1;
+    const char *deposited = "{\"event\":\"Deposited\",\"amount\":70}";
+    cr_assert_eq(account_form_read_event(deposited, strlen(deposited), &amount),
+                 ACCOUNT_FORM_DEPOSITED);
+    cr_assert_eq(amount, 70);
+    const char *withdrawn =
+        "{\"event\":\"Withdrawn\",\"amount\":9223372036854775807}";
+    cr_assert_eq(account_form_read_event(withdrawn, strlen(withdrawn), &amount),
+                 ACCOUNT_FORM_WITHDRAWN);
+    cr_assert_eq(amount, INT64_MAX);
+    const char *zero = "{\"event\":\"Deposited\",\"amount\":0}";
+    cr_assert_eq(account_form_read_event(zero, strlen(zero), &amount),
+                 ACCOUNT_FORM_DEPOSITED, "0 is read; the fold skips it");
+    cr_assert_eq(amount, 0);
+
+    /* Anything else is left to the JSON parser. */
+    const char *other[] = {
+        "",
+        "{\"event\":\"Deposited\",\"amount\":}",
+        "{\"event\":\"Deposited\",\"amount\":07}",
+        "{\"event\":\"Deposited\",\"amount\":-5}",
+        "{\"event\":\"Deposited\",\"amount\":5.0}",
+        "{\"event\":\"Deposited\",\"amount\":\"5\"}",
+        "{\"event\":\"Deposited\",\"amount\":9223372036854775808}",
+        "{\"event\":\"Deposited\",\"amount\":18446744073709551616}",
+        "{\"event\":\"Deposited\", \"amount\":5}",
+        "{\"event\":\"Deposited\",\"amount\":5} ",
+        "{\"amount\":5,\"event\":\"Deposited\"}",
+        "{\"event\":\"Closed\"}",
+        "{\"event\":\"Opened\",\"owner\":\"Ada\"}",
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        cr_assert_eq(
+            account_form_read_event(other[i], strlen(other[i]), &amount),
+            ACCOUNT_FORM_OTHER, "%s", other[i]);
+}
+
+Test(account_forms, reads_exactly_the_amount_payload)
+{
+    int64_t amount = -1;
+    cr_assert_eq(account_form_read_payload("{\"amount\":5}", 12, &amount), 0);
+    cr_assert_eq(amount, 5);
+    const char *other[] = {"",
+                           "{}",
+                           "{\"amount\": 5}",
+                           "{\"amount\":05}",
+                           "{\"amount\":-5}",
+                           "{\"amount\":5,\"x\":1}",
+                           "{\"amount\":9223372036854775808}",
+                           "{\"amount\":5}x"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        cr_assert_eq(
+            account_form_read_payload(other[i], strlen(other[i]), &amount), -1,
+            "%s", other[i]);
+}
+
+Test(account_forms, writes_what_it_reads_and_what_jansson_renders)
+{
+    char event[ACCOUNT_AMOUNT_EVENT_MAX];
+    size_t size =
+        account_form_write_event(event, ACCOUNT_FORM_WITHDRAWN, INT64_MAX);
+    cr_assert_str_eq(
+        event, "{\"event\":\"Withdrawn\",\"amount\":9223372036854775807}");
+    cr_assert_eq(size, strlen(event));
+    int64_t amount = 0;
+    cr_assert_eq(account_form_read_event(event, size, &amount),
+                 ACCOUNT_FORM_WITHDRAWN);
+    cr_assert_eq(amount, INT64_MAX);
+    size = account_form_write_event(event, ACCOUNT_FORM_DEPOSITED, 42);
+    json_t *json =
+        json_pack("{s:s, s:I}", "event", "Deposited", "amount", (json_int_t)42);
+    char *rendered = json_dumps(json, JSON_COMPACT);
+    cr_assert_str_eq(event, rendered, "the form is jansson's compact form");
+    free(rendered);
+    json_decref(json);
+}
+
+/* Folds one event into a fresh open account of balance 10 and returns its
+ * query (the caller frees). */
+static char *s_fold_into_ten(const char *event)
+{
+    s_set_open(10);
+    harness_apply_text(s_type, s_state, event);
+    return s_type->query(s_state, "e1");
+}
+
+Test(account_forms, the_fold_gives_the_same_state_whichever_way_it_reads,
+     .init = s_setup, .fini = s_teardown)
+{
+    /* Each pair: an event in the fixed form, and the same event as JSON
+     * the fixed form does not match (spaces, fields swapped). */
+    const char *pairs[][2] = {
+        {"{\"event\":\"Deposited\",\"amount\":5}",
+         "{\"event\": \"Deposited\", \"amount\": 5}"},
+        {"{\"event\":\"Withdrawn\",\"amount\":4}",
+         "{\"amount\":4,\"event\":\"Withdrawn\"}"},
+        {"{\"event\":\"Withdrawn\",\"amount\":11}",
+         "{\"amount\":11, \"event\":\"Withdrawn\"}"},
+        {"{\"event\":\"Deposited\",\"amount\":0}",
+         "{\"amount\":0, \"event\":\"Deposited\"}"},
+        {"{\"event\":\"Deposited\",\"amount\":9223372036854775807}",
+         "{\"amount\":9223372036854775807, \"event\":\"Deposited\"}"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        int64_t amount;
+        cr_assert_neq(
+            account_form_read_event(pairs[i][0], strlen(pairs[i][0]), &amount),
+            ACCOUNT_FORM_OTHER);
+        cr_assert_eq(
+            account_form_read_event(pairs[i][1], strlen(pairs[i][1]), &amount),
+            ACCOUNT_FORM_OTHER);
+        char *fast = s_fold_into_ten(pairs[i][0]);
+        char *parsed = s_fold_into_ten(pairs[i][1]);
+        cr_assert_str_eq(fast, parsed, "%s", pairs[i][0]);
+        free(fast);
+        free(parsed);
+    }
+}
+
+Test(account_forms, a_payload_in_the_fixed_form_or_as_json_decides_alike,
+     .init = s_setup, .fini = s_teardown)
+{
+    s_set_open(10);
+    harness_expect_accept(s_type, s_state, "Deposit", "{\"amount\":5}",
+                          "{\"balance\":15}",
+                          EVENTS("{\"event\":\"Deposited\",\"amount\":5}"));
+    harness_expect_accept(s_type, s_state, "Deposit", "{ \"amount\" : 5 }",
+                          "{\"balance\":20}",
+                          EVENTS("{\"event\":\"Deposited\",\"amount\":5}"));
+    harness_expect_reject(s_type, s_state, "Withdraw", "{\"amount\":21}",
+                          "insufficient funds: balance 20, requested 21");
+    harness_expect_reject(s_type, s_state, "Withdraw", "{ \"amount\": 21}",
+                          "insufficient funds: balance 20, requested 21");
+    harness_expect_reject(s_type, s_state, "Withdraw", "{\"amount\":0}",
+                          "amount must be a positive integer");
 }
