@@ -5,6 +5,7 @@
  * counter gets exactly one reply each, some of them busy, and the counter
  * ends at the number of ACCEPTED replies.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
@@ -15,38 +16,32 @@
 #define BURST 500
 #define STRAY_WAIT_MS 300
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
+    node_fixture_init(&s_fixture);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(busy, .init = s_setup, .fini = s_teardown);
 
 Test(busy, full_stash_answers_busy_and_loses_nothing)
 {
-    s_node = node_process_start_examples(s_dir, "--stash-capacity", "1", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    s_fixture.node = node_process_start_examples(s_fixture.dir,
+                                                 "--stash-capacity", "1", NULL);
+    node_fixture_connect(&s_fixture);
 
     for (int i = 0; i < BURST; i++) {
         char request_id[16];
         snprintf(request_id, sizeof request_id, "%d", i);
-        cr_assert_eq(shoal_client_send(s_client, request_id, "counter", "hot",
-                                       "Increment", "{\"by\":1}", 8, NULL),
+        cr_assert_eq(shoal_client_send(s_fixture.client, request_id, "counter",
+                                       "hot", "Increment", "{\"by\":1}", 8,
+                                       NULL),
                      0, "send %d failed", i);
     }
 
@@ -55,8 +50,8 @@ Test(busy, full_stash_answers_busy_and_loses_nothing)
     long long last_value = 0;
     for (int i = 0; i < BURST; i++) {
         shoal_reply_t reply = {0};
-        int rc =
-            shoal_client_receive(s_client, &reply, TEST_REQUEST_TIMEOUT_MS);
+        int rc = shoal_client_receive(s_fixture.client, &reply,
+                                      TEST_REQUEST_TIMEOUT_MS);
         cr_assert_eq(rc, 0, "only %d of %d requests answered", i, BURST);
         char *end;
         long request = strtol(reply.request_id, &end, 10);
@@ -82,15 +77,16 @@ Test(busy, full_stash_answers_busy_and_loses_nothing)
         shoal_reply_clear(&reply);
     }
     shoal_reply_t stray = {0};
-    cr_assert_neq(shoal_client_receive(s_client, &stray, STRAY_WAIT_MS), 0,
-                  "a reply beyond one per request: %s", stray.request_id);
+    cr_assert_neq(shoal_client_receive(s_fixture.client, &stray, STRAY_WAIT_MS),
+                  0, "a reply beyond one per request: %s", stray.request_id);
 
     cr_log_info("%d accepted, %d busy", accepted, busy);
     cr_assert_geq(busy, 1, "no busy reply with a stash of 1");
     cr_assert_geq(accepted, 1);
-    cr_assert_eq(node_process_get_int(s_node, "counter", "hot", "value"),
-                 accepted, "value differs from the accepted count");
-    json_t *status = node_process_status_json(s_node);
+    cr_assert_eq(
+        node_process_get_int(s_fixture.node, "counter", "hot", "value"),
+        accepted, "value differs from the accepted count");
+    json_t *status = node_process_status_json(s_fixture.node);
     json_t *commands = json_object_get(status, "commands");
     cr_assert(json_is_object(commands), "status has no \"commands\"");
     cr_assert_eq(json_integer_value(json_object_get(commands, "accepted")),
@@ -101,8 +97,8 @@ Test(busy, full_stash_answers_busy_and_loses_nothing)
 
     /* The node still serves the entity normally. */
     shoal_reply_t reply = {0};
-    cr_assert_eq(shoal_client_call(s_client, "counter", "hot", "Increment",
-                                   NULL, 0, NULL, &reply,
+    cr_assert_eq(shoal_client_call(s_fixture.client, "counter", "hot",
+                                   "Increment", NULL, 0, NULL, &reply,
                                    TEST_REQUEST_TIMEOUT_MS),
                  0);
     cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED);
@@ -115,18 +111,16 @@ Test(busy, full_stash_answers_busy_and_loses_nothing)
  * one reply, and each counter ends at its accepted count. */
 Test(busy, full_worker_inbox_answers_busy_and_loses_nothing)
 {
-    s_node = node_process_start_examples(s_dir, "--inbox-capacity", "1",
-                                         "--workers", "1", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    s_fixture.node = node_process_start_examples(
+        s_fixture.dir, "--inbox-capacity", "1", "--workers", "1", NULL);
+    node_fixture_connect(&s_fixture);
     enum { ENTITIES = 50 };
     for (int i = 0; i < BURST; i++) {
         char request_id[16], entity[16];
         snprintf(request_id, sizeof request_id, "%d", i);
         snprintf(entity, sizeof entity, "e%d", i % ENTITIES);
-        cr_assert_eq(shoal_client_send(s_client, request_id, "counter", entity,
-                                       "Increment", NULL, 0, NULL),
+        cr_assert_eq(shoal_client_send(s_fixture.client, request_id, "counter",
+                                       entity, "Increment", NULL, 0, NULL),
                      0);
     }
     static bool answered[BURST];
@@ -134,9 +128,9 @@ Test(busy, full_worker_inbox_answers_busy_and_loses_nothing)
     int busy = 0;
     for (int i = 0; i < BURST; i++) {
         shoal_reply_t reply = {0};
-        cr_assert_eq(
-            shoal_client_receive(s_client, &reply, TEST_REQUEST_TIMEOUT_MS), 0,
-            "only %d of %d requests answered", i, BURST);
+        cr_assert_eq(shoal_client_receive(s_fixture.client, &reply,
+                                          TEST_REQUEST_TIMEOUT_MS),
+                     0, "only %d of %d requests answered", i, BURST);
         long request = strtol(reply.request_id, NULL, 10);
         cr_assert(request >= 0 && request < BURST && !answered[request]);
         answered[request] = true;
@@ -154,10 +148,11 @@ Test(busy, full_worker_inbox_answers_busy_and_loses_nothing)
     for (int i = 0; i < ENTITIES; i++) {
         char entity[16];
         snprintf(entity, sizeof entity, "e%d", i);
-        cr_assert_eq(node_process_get_int(s_node, "counter", entity, "value"),
-                     accepted[i], "counter %s", entity);
+        cr_assert_eq(
+            node_process_get_int(s_fixture.node, "counter", entity, "value"),
+            accepted[i], "counter %s", entity);
     }
-    json_t *status = node_process_status_json(s_node);
+    json_t *status = node_process_status_json(s_fixture.node);
     cr_assert_eq(json_integer_value(json_object_get(
                      json_object_get(status, "commands"), "busy")),
                  busy, "status counts another number of busy");

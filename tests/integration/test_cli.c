@@ -7,6 +7,7 @@
  * test_cli_reactions.c, members and shards in a cluster in
  * test_cli_cluster.c.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <arpa/inet.h>
@@ -21,17 +22,16 @@
 #define CLI_TIMEOUT_MS 20000
 #define ARGS_MAX 24
 
-static char *s_dir;
-static node_process_t *s_node;
+static node_fixture_t s_fixture;
 static char *s_stdout;
 static char *s_stderr;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    s_node = node_process_start_examples(s_dir, "--node-name", "clinode", NULL);
-    cr_assert_not_null(s_node);
+    node_fixture_init(&s_fixture);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, "--node-name",
+                                                 "clinode", NULL);
+    cr_assert_not_null(s_fixture.node);
 }
 
 static void s_teardown(void)
@@ -39,9 +39,7 @@ static void s_teardown(void)
     free(s_stdout);
     free(s_stderr);
     s_stdout = s_stderr = NULL;
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(cli, .init = s_setup, .fini = s_teardown);
@@ -95,8 +93,8 @@ static int s_cli(const char *command, ...)
     va_start(list, command);
     s_collect(args, command, list);
     va_end(list);
-    return s_run(node_process_client_endpoint(s_node),
-                 node_process_status_endpoint(s_node), "5000", args);
+    return s_run(node_process_client_endpoint(s_fixture.node),
+                 node_process_status_endpoint(s_fixture.node), "5000", args);
 }
 
 /* Runs `shoal -t 500 COMMAND ARGS... NULL` against the given endpoints. */
@@ -147,7 +145,8 @@ Test(cli, send_exits_0_when_accepted)
                 0);
     cr_assert(strstr(s_stdout, "accepted"), "stdout: %s", s_stdout);
     ASSERT_EXIT(s_cli("send", "counter/c1", "Increment", NULL), 0);
-    cr_assert_eq(node_process_get_int(s_node, "counter", "c1", "value"), 3);
+    cr_assert_eq(node_process_get_int(s_fixture.node, "counter", "c1", "value"),
+                 3);
 }
 
 Test(cli, send_json_prints_the_reply_as_json)
@@ -175,7 +174,8 @@ Test(cli, send_with_id_is_applied_once)
                 0);
     cr_assert_str_eq(s_stdout, first, "a duplicate printed another reply");
     free(first);
-    cr_assert_eq(node_process_get_int(s_node, "counter", "once", "value"), 5);
+    cr_assert_eq(
+        node_process_get_int(s_fixture.node, "counter", "once", "value"), 5);
 }
 
 Test(cli, send_exits_1_when_rejected)
@@ -189,7 +189,8 @@ Test(cli, send_exits_1_when_rejected)
     cr_assert(strstr(s_stdout, "insufficient funds") ||
                   strstr(s_stderr, "insufficient funds"),
               "no reason printed\nstdout: %s\nstderr: %s", s_stdout, s_stderr);
-    cr_assert_eq(node_process_get_int(s_node, "account", "acc", "balance"), 10);
+    cr_assert_eq(
+        node_process_get_int(s_fixture.node, "account", "acc", "balance"), 10);
 }
 
 Test(cli, usage_errors_exit_2)
@@ -201,7 +202,7 @@ Test(cli, usage_errors_exit_2)
     ASSERT_EXIT(s_cli("get", NULL), 2);
     ASSERT_EXIT(s_cli("status", "--no-such-option", NULL), 2);
     cr_assert_gt(strlen(s_stderr), 0, "no usage message on stderr");
-    cr_assert_eq(node_process_status_int(s_node, "entities"), 0,
+    cr_assert_eq(node_process_status_int(s_fixture.node, "entities"), 0,
                  "a usage error reached the node");
 }
 

@@ -8,6 +8,7 @@
  * event and `retry` handles it; `clock set` moves the clock (a timer
  * fires); `status` shows the policies and topics.
  */
+#include "node_fixture.h"
 #include "reaction_helpers.h"
 
 #include <errno.h>
@@ -25,26 +26,21 @@ extern char **environ;
 #define CLI_TIMEOUT_MS 20000
 #define ARGS_MAX 24
 
-static char *s_dir;
+static node_fixture_t s_fixture;
 static char s_fail_file[4096];
-static node_process_t *s_node;
-static shoal_client_t *s_client;
 static char *s_stdout;
 static char *s_stderr;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    snprintf(s_fail_file, sizeof s_fail_file, "%s/fail", s_dir);
+    node_fixture_init(&s_fixture);
+    snprintf(s_fail_file, sizeof s_fail_file, "%s/fail", s_fixture.dir);
     setenv("SHOAL_TEST_FAIL_FILE", s_fail_file, 1);
-    s_node = node_process_start(
-        s_dir, "--plugin", test_fixture_plugin("reaction_probe"),
+    s_fixture.node = node_process_start(
+        s_fixture.dir, "--plugin", test_fixture_plugin("reaction_probe"),
         "--policy-max-attempts", "3", "--policy-backoff-ms", "20",
         "--manual-clock-ms", "1800000000000", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    node_fixture_connect(&s_fixture);
 }
 
 /* A `shoal events --follow` running in the background. */
@@ -67,10 +63,7 @@ static void s_teardown(void)
     free(s_stdout);
     free(s_stderr);
     s_stdout = s_stderr = NULL;
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(cli_reactions, .init = s_setup, .fini = s_teardown);
@@ -86,9 +79,9 @@ static int s_argv(const char *argv[ARGS_MAX], const char *first, va_list list)
     int count = 0;
     argv[count++] = test_binary("SHOAL_CLI");
     argv[count++] = "-e";
-    argv[count++] = node_process_client_endpoint(s_node);
+    argv[count++] = node_process_client_endpoint(s_fixture.node);
     argv[count++] = "-s";
-    argv[count++] = node_process_status_endpoint(s_node);
+    argv[count++] = node_process_status_endpoint(s_fixture.node);
     argv[count++] = "-t";
     argv[count++] = "10000";
     for (const char *arg = first; arg; arg = va_arg(list, const char *)) {
@@ -135,7 +128,8 @@ static void s_follower_start(const char *first, ...)
     int out[2];
     cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
     char stderr_path[4200];
-    snprintf(stderr_path, sizeof stderr_path, "%s/follower.stderr", s_dir);
+    snprintf(stderr_path, sizeof stderr_path, "%s/follower.stderr",
+             s_fixture.dir);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
@@ -205,14 +199,14 @@ static int s_follower_stop(int signal_number, int timeout_ms)
  * the topic "pokes" (and counts it at sink/id). */
 static void s_poke(const char *id, const char *text)
 {
-    cr_assert_eq(test_call(s_client, "poke", id, "Poke", text, NULL, 0),
+    cr_assert_eq(test_call(s_fixture.client, "poke", id, "Poke", text, NULL, 0),
                  SHOAL_REPLY_ACCEPTED);
 }
 
 /* The head of topic "pokes" in `status`: events published on it. */
 static long long s_pokes_head(void)
 {
-    json_t *status = node_process_status_json(s_node);
+    json_t *status = node_process_status_json(s_fixture.node);
     json_t *head = json_object_get(
         json_object_get(json_object_get(status, "topics"), "pokes"), "head");
     long long value = json_is_integer(head) ? json_integer_value(head) : 0;
@@ -317,8 +311,9 @@ Test(cli_reactions, events_prints_the_topic_from_its_start_and_the_cursor)
     /* The cursor on stderr is the node's, after all three. */
     char cursor[4096] = "";
     test_event_t events[4];
-    cr_assert_eq(
-        test_read_events(s_node, "pokes", cursor, sizeof cursor, 4, events), 3);
+    cr_assert_eq(test_read_events(s_fixture.node, "pokes", cursor,
+                                  sizeof cursor, 4, events),
+                 3);
     char expected[4200];
     snprintf(expected, sizeof expected, "next cursor: %s\n", cursor);
     cr_assert(strstr(s_stderr, expected), "stderr: %s, expected %s", s_stderr,
@@ -440,8 +435,8 @@ Test(cli_reactions, dead_letters_lists_a_parked_event_and_retry_handles_it)
     cr_assert_not_null(file);
     fclose(file);
     s_poke("f", "fail-1");
-    cr_assert_eq(test_wait_policy_int(s_node, "poke-forwarder", "dead_letters",
-                                      1, 10000),
+    cr_assert_eq(test_wait_policy_int(s_fixture.node, "poke-forwarder",
+                                      "dead_letters", 1, 10000),
                  1);
 
     ASSERT_EXIT(s_cli("dead-letters", NULL), 0);
@@ -471,7 +466,7 @@ Test(cli_reactions, dead_letters_lists_a_parked_event_and_retry_handles_it)
     unlink(s_fail_file);
     ASSERT_EXIT(s_cli("retry", id, NULL), 0);
     cr_assert(strstr(s_stdout, "handled"), "%s", s_stdout);
-    cr_assert_eq(node_process_get_int(s_node, "sink", "f", "count"), 1);
+    cr_assert_eq(node_process_get_int(s_fixture.node, "sink", "f", "count"), 1);
     ASSERT_EXIT(s_cli("dead-letters", NULL), 0);
     cr_assert_str_eq(s_stdout, "no dead letters\n");
     ASSERT_EXIT(s_cli("retry", id, NULL), 1);
@@ -490,16 +485,17 @@ Test(cli_reactions, clock_set_moves_the_manual_clock_and_timers_fire)
     cr_assert_str_eq(s_stdout,
                      "2027-01-15T08:00:00.000Z  1800000000000 ms  manual\n");
     /* An alarm a minute later rings once the clock gets there. */
-    cr_assert_eq(
-        test_call(s_client, "alarm", "a", "Set", "1800000060000", NULL, 0),
-        SHOAL_REPLY_ACCEPTED);
-    cr_assert_eq(
-        test_wait_policy_int(s_node, "alarm-scheduler", "handled", 1, 10000),
-        1);
+    cr_assert_eq(test_call(s_fixture.client, "alarm", "a", "Set",
+                           "1800000060000", NULL, 0),
+                 SHOAL_REPLY_ACCEPTED);
+    cr_assert_eq(test_wait_policy_int(s_fixture.node, "alarm-scheduler",
+                                      "handled", 1, 10000),
+                 1);
     ASSERT_EXIT(s_cli("clock", "set", "1800000060000", NULL), 0);
     cr_assert_str_eq(s_stdout,
                      "2027-01-15T08:01:00.000Z  1800000060000 ms  manual\n");
-    cr_assert_eq(test_wait_get_int(s_node, "alarm", "a", "rings", 1, 10000), 1);
+    cr_assert_eq(
+        test_wait_get_int(s_fixture.node, "alarm", "a", "rings", 1, 10000), 1);
     ASSERT_EXIT(s_cli("clock", "--json", NULL), 0);
     cr_assert_eq(test_json_int(s_stdout, "now_ms"), T0 + 60000);
 

@@ -13,6 +13,7 @@
  *     it, each command owns exactly one event sequence number, and a
  *     command acknowledged before the crash gets its first outcome back.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
@@ -35,23 +36,17 @@ typedef struct {
     char body[64];
 } outcome_t;
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 static outcome_t s_outcomes[COMMAND_COUNT];
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
+    node_fixture_init(&s_fixture);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(crash, .init = s_setup, .fini = s_teardown);
@@ -67,7 +62,7 @@ static void s_send(int command)
     snprintf(request_id, sizeof request_id, "%d", command);
     snprintf(command_id, sizeof command_id, "crash-cmd-%d", command);
     s_counter_id(command, counter, sizeof counter);
-    int rc = shoal_client_send(s_client, request_id, "counter", counter,
+    int rc = shoal_client_send(s_fixture.client, request_id, "counter", counter,
                                "Increment", "{\"by\":1}", 8, command_id);
     cr_assert_eq(rc, 0, "send %d failed", command);
 }
@@ -75,7 +70,8 @@ static void s_send(int command)
 /* Receives one reply and returns the index of its command. */
 static int s_receive(shoal_reply_t *reply)
 {
-    int rc = shoal_client_receive(s_client, reply, TEST_REQUEST_TIMEOUT_MS);
+    int rc =
+        shoal_client_receive(s_fixture.client, reply, TEST_REQUEST_TIMEOUT_MS);
     cr_assert_eq(rc, 0, "no reply within %d ms (%d)", TEST_REQUEST_TIMEOUT_MS,
                  rc);
     char *end;
@@ -124,8 +120,8 @@ static void s_load_then_crash(void)
         }
         shoal_reply_clear(&reply);
     }
-    node_process_kill(&s_node);
-    shoal_client_destroy(&s_client);
+    node_process_kill(&s_fixture.node);
+    shoal_client_destroy(&s_fixture.client);
     cr_log_info("killed the node after %d acks, %d sent, %d in flight", acks,
                 next, in_flight);
 }
@@ -143,7 +139,8 @@ static void s_check_nothing_lost(void)
         }
         char id[16];
         s_counter_id(counter, id, sizeof id);
-        long long value = node_process_get_int(s_node, "counter", id, "value");
+        long long value =
+            node_process_get_int(s_fixture.node, "counter", id, "value");
         cr_assert_geq(value, acked,
                       "%s: value %lld < %lld acknowledged: an acknowledged "
                       "command was lost",
@@ -235,9 +232,9 @@ static void s_check_exactly_once(void)
         }
         char id[16];
         s_counter_id(counter, id, sizeof id);
-        cr_assert_eq(node_process_get_int(s_node, "counter", id, "value"),
-                     PER_COUNTER, "%s: a command was lost or applied twice",
-                     id);
+        cr_assert_eq(
+            node_process_get_int(s_fixture.node, "counter", id, "value"),
+            PER_COUNTER, "%s: a command was lost or applied twice", id);
     }
 }
 
@@ -246,22 +243,21 @@ Test(crash, acknowledged_commands_survive_kill_9_and_resends_apply_once)
     /* Checkpoints of the entity directory every 20 ms: the crash lands
      * while one is being saved, and the restart must still find every
      * entity's latest entry. */
-    s_node = node_process_start_examples(s_dir, "--checkpoint-ms", "20", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    s_fixture.node = node_process_start_examples(s_fixture.dir,
+                                                 "--checkpoint-ms", "20", NULL);
+    node_fixture_connect(&s_fixture);
 
     s_load_then_crash();
 
-    s_node = node_process_start_examples(s_dir, NULL);
-    cr_assert_not_null(s_node, "shoald did not restart after kill -9");
+    s_fixture.node = node_process_start_examples(s_fixture.dir, NULL);
+    cr_assert_not_null(s_fixture.node, "shoald did not restart after kill -9");
     s_check_nothing_lost();
 
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    s_fixture.client = node_process_client(s_fixture.node);
+    cr_assert_not_null(s_fixture.client);
     s_resend_all();
     s_check_exactly_once();
 
-    shoal_client_destroy(&s_client);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    shoal_client_destroy(&s_fixture.client);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 }

@@ -9,6 +9,7 @@
  * mode 0600; bad key files stop the node at startup with exit 1 and one line
  * naming the file. The status socket refuses a public address unless allowed.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 #include "runtime/curve.h"
 
@@ -23,19 +24,17 @@
 /* How long a refused client waits before the test calls it unanswered. */
 #define REFUSED_WAIT_MS 1500
 
-static char *s_dir;
+static node_fixture_t s_fixture;
 static char s_keys[1024];    /* where keygen writes */
 static char s_clients[1024]; /* the node's curve_clients */
-static node_process_t *s_node;
 static char *s_stdout;
 static char *s_stderr;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    snprintf(s_keys, sizeof s_keys, "%s/keys", s_dir);
-    snprintf(s_clients, sizeof s_clients, "%s/clients", s_dir);
+    node_fixture_init(&s_fixture);
+    snprintf(s_keys, sizeof s_keys, "%s/keys", s_fixture.dir);
+    snprintf(s_clients, sizeof s_clients, "%s/clients", s_fixture.dir);
     cr_assert_eq(mkdir(s_keys, 0700), 0);
     cr_assert_eq(mkdir(s_clients, 0755), 0);
 }
@@ -45,9 +44,7 @@ static void s_teardown(void)
     free(s_stdout);
     free(s_stderr);
     s_stdout = s_stderr = NULL;
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(curve, .init = s_setup, .fini = s_teardown);
@@ -113,10 +110,10 @@ static void s_revoke(const char *name)
 /* Starts a node with the key "node" and the client folder. */
 static void s_start_secured(void)
 {
-    s_node = node_process_start_examples(s_dir, "--curve-secret-key",
-                                         s_key_path("node", true),
-                                         "--curve-clients", s_clients, NULL);
-    cr_assert_not_null(s_node);
+    s_fixture.node = node_process_start_examples(
+        s_fixture.dir, "--curve-secret-key", s_key_path("node", true),
+        "--curve-clients", s_clients, NULL);
+    cr_assert_not_null(s_fixture.node);
 }
 
 /* A CURVE client with NAME's key that trusts the server key of server. */
@@ -124,7 +121,7 @@ static shoal_client_t *s_client(const char *name, const char *server)
 {
     char *error = NULL;
     shoal_client_t *client = shoal_client_new_curve(
-        node_process_client_endpoint(s_node), s_key_path(name, true),
+        node_process_client_endpoint(s_fixture.node), s_key_path(name, true),
         s_key_path(server, false), &error);
     cr_assert_not_null(client, "%s", error ? error : "?");
     return client;
@@ -148,7 +145,7 @@ static char *s_log_line(const char *first, ...)
 {
     long long deadline = test_now_ms() + 5000;
     do {
-        char *log = test_read_file(node_process_stderr_path(s_node));
+        char *log = test_read_file(node_process_stderr_path(s_fixture.node));
         for (char *line = log ? strtok(log, "\n") : NULL; line;
              line = strtok(NULL, "\n")) {
             va_list texts;
@@ -197,7 +194,7 @@ Test(curve, an_authorized_client_is_answered)
     cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED, "%s", reply.body);
     shoal_reply_clear(&reply);
     shoal_client_destroy(&client);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 }
 
 Test(curve, an_unknown_key_gets_no_answer_and_is_logged)
@@ -222,7 +219,7 @@ Test(curve, a_plaintext_client_gets_nothing)
     s_keygen("node", "alice", NULL);
     s_allow("alice");
     s_start_secured();
-    shoal_client_t *client = node_process_client(s_node);
+    shoal_client_t *client = node_process_client(s_fixture.node);
     cr_assert_not_null(client);
     cr_assert_not(s_pongs(client, REFUSED_WAIT_MS));
     shoal_client_destroy(&client);
@@ -322,7 +319,7 @@ static int s_cli_ping(const char *const extra[])
 {
     const char *argv[12] = {test_binary("SHOAL_CLI"),
                             "-e",
-                            node_process_client_endpoint(s_node),
+                            node_process_client_endpoint(s_fixture.node),
                             "-t",
                             "1500",
                             "ping"};
@@ -384,7 +381,7 @@ static char *s_expect_refusal(const char *const extra[], int expected,
         args[count++] = extra[i];
     args[count] = NULL;
     char data_dir[PATH_MAX];
-    snprintf(data_dir, sizeof data_dir, "%s/data", s_dir);
+    snprintf(data_dir, sizeof data_dir, "%s/data", s_fixture.dir);
     char *text = NULL;
     bool printed_ready = false;
     int code = node_process_run_failing(data_dir, args, &text, &printed_ready);
@@ -436,7 +433,7 @@ Test(curve, a_missing_client_folder_stops_the_node)
 {
     s_keygen("node", NULL);
     char folder[PATH_MAX];
-    snprintf(folder, sizeof folder, "%s/absent", s_dir);
+    snprintf(folder, sizeof folder, "%s/absent", s_fixture.dir);
     const char *extra[] = {"--curve-secret-key", s_key_path("node", true),
                            "--curve-clients", folder, NULL};
     free(s_expect_refusal(extra, 1, "curve_clients", folder,
@@ -454,7 +451,7 @@ Test(curve, curve_without_a_client_folder_is_a_bad_setting)
 Test(curve, the_status_socket_refuses_a_public_address_unless_allowed)
 {
     char data_dir[PATH_MAX];
-    snprintf(data_dir, sizeof data_dir, "%s/data", s_dir);
+    snprintf(data_dir, sizeof data_dir, "%s/data", s_fixture.dir);
     const char *argv[] = {test_binary("SHOALD"),
                           "--plugin",
                           test_example_plugin("counter"),

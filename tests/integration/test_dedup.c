@@ -4,32 +4,25 @@
  * outcome (same status, sequence numbers and reply) and journals nothing,
  * also after a restart; ids are scoped to their entity.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    s_node = node_process_start_examples(s_dir, NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    node_fixture_init(&s_fixture);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, NULL);
+    node_fixture_connect(&s_fixture);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(dedup, .init = s_setup, .fini = s_teardown);
@@ -46,7 +39,7 @@ static outcome_t s_call(const char *type, const char *id, const char *command,
                         const char *payload, const char *command_id)
 {
     shoal_reply_t reply = {0};
-    int rc = shoal_client_call(s_client, type, id, command, payload,
+    int rc = shoal_client_call(s_fixture.client, type, id, command, payload,
                                payload ? strlen(payload) : 0, command_id,
                                &reply, TEST_REQUEST_TIMEOUT_MS);
     cr_assert_eq(rc, 0, "%s/%s %s: no reply (%d)", type, id, command, rc);
@@ -75,20 +68,23 @@ static void s_assert_same(const outcome_t *first, const outcome_t *again)
 
 static long long s_value(const char *id)
 {
-    return node_process_get_int(s_node, "counter", id, "value");
+    return node_process_get_int(s_fixture.node, "counter", id, "value");
 }
 
-static void s_restart(bool crash)
+/* Stops the node (kills it when crash) and starts it again on the same
+ * data directory, with --snapshot-every snapshot_every unless that is
+ * NULL; reconnects the client. */
+static void s_restart(bool crash, const char *snapshot_every)
 {
-    shoal_client_destroy(&s_client);
+    shoal_client_destroy(&s_fixture.client);
     if (crash)
-        node_process_kill(&s_node);
+        node_process_kill(&s_fixture.node);
     else
-        cr_assert_eq(node_process_stop(&s_node), 0);
-    s_node = node_process_start_examples(s_dir, NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+        cr_assert_eq(node_process_stop(&s_fixture.node), 0);
+    s_fixture.node = node_process_start_examples(
+        s_fixture.dir, snapshot_every ? "--snapshot-every" : NULL,
+        snapshot_every, NULL);
+    node_fixture_connect(&s_fixture);
 }
 
 Test(dedup, duplicate_command_id_is_applied_once)
@@ -137,7 +133,8 @@ Test(dedup, duplicate_of_a_rejection_is_rejected_again)
     outcome_t again =
         s_call("account", "r", "Withdraw", "{\"amount\":50}", "wd-1");
     s_assert_same(&first, &again);
-    cr_assert_eq(node_process_get_int(s_node, "account", "r", "balance"), 110);
+    cr_assert_eq(
+        node_process_get_int(s_fixture.node, "account", "r", "balance"), 110);
 }
 
 Test(dedup, entities_reuse_ids_independently)
@@ -153,7 +150,7 @@ Test(dedup, entities_reuse_ids_independently)
     cr_assert_eq(account.first_seq, 1);
     cr_assert_eq(s_value("a"), 3);
     cr_assert_eq(s_value("b"), 4);
-    json_t *state = node_process_get_json(s_node, "account", "a");
+    json_t *state = node_process_get_json(s_fixture.node, "account", "a");
     cr_assert(json_is_true(json_object_get(state, "open")));
     json_decref(state);
 
@@ -171,7 +168,7 @@ Test(dedup, duplicate_is_applied_once_after_clean_restart)
         s_call("account", "r", "Withdraw", "{\"amount\":1}", "wd-1");
     cr_assert_eq(rejected.status, SHOAL_REPLY_REJECTED);
 
-    s_restart(false);
+    s_restart(false, NULL);
     outcome_t again = s_call("counter", "d", "Increment", "{\"by\":5}", "x1");
     s_assert_same(&first, &again);
     cr_assert_eq(s_value("d"), 6);
@@ -185,24 +182,16 @@ Test(dedup, duplicate_is_applied_once_after_kill_9)
     outcome_t first = s_call("counter", "d", "Increment", "{\"by\":5}", "x1");
     s_call("counter", "d", "Increment", "{\"by\":1}", "x2");
 
-    s_restart(true);
+    s_restart(true, NULL);
     outcome_t again = s_call("counter", "d", "Increment", "{\"by\":5}", "x1");
     s_assert_same(&first, &again);
     cr_assert_eq(s_value("d"), 6);
 
     /* Ids are remembered through a snapshot too. */
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    s_node = node_process_start_examples(s_dir, "--snapshot-every", "1", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
+    s_restart(true, "1");
     outcome_t third = s_call("counter", "d", "Increment", "{\"by\":1}", "x3");
     cr_assert_eq(third.first_seq, 3);
-    node_process_kill(&s_node);
-    shoal_client_destroy(&s_client);
-    s_node = node_process_start_examples(s_dir, "--snapshot-every", "1", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
+    s_restart(true, "1");
     outcome_t third_again =
         s_call("counter", "d", "Increment", "{\"by\":1}", "x3");
     s_assert_same(&third, &third_again);

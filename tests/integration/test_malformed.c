@@ -8,6 +8,7 @@
  * test depends on docs/PROTOCOL.md alone: DEALER with and without the
  * empty delimiter, REQ, on the client port and the status socket.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 #include "shoal/plugin.h"
 
@@ -19,8 +20,7 @@
 #define RECEIVE_TIMEOUT_MS 5000
 #define DROP_WAIT_MS 300
 
-static char *s_dir;
-static node_process_t *s_node;
+static node_fixture_t s_fixture;
 static zsock_t *s_socket;
 static bool s_delimiter; /* does s_socket send a delimiter frame first? */
 static bool s_is_req;
@@ -31,18 +31,16 @@ static void s_setup(void)
 {
     s_expected_value = 0;
     s_request_number = 0;
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    s_node = node_process_start_examples(s_dir, "--max-payload", "1024", NULL);
-    cr_assert_not_null(s_node);
+    node_fixture_init(&s_fixture);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, "--max-payload",
+                                                 "1024", NULL);
+    cr_assert_not_null(s_fixture.node);
 }
 
 static void s_teardown(void)
 {
     zsock_destroy(&s_socket);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(malformed, .init = s_setup, .fini = s_teardown);
@@ -65,7 +63,7 @@ static void s_open(const char *endpoint, int type, bool delimiter)
 
 static void s_open_client(int type, bool delimiter)
 {
-    s_open(node_process_client_endpoint(s_node), type, delimiter);
+    s_open(node_process_client_endpoint(s_fixture.node), type, delimiter);
 }
 
 /* Sends msg (destroyed), adding the delimiter when the socket wants it. */
@@ -190,7 +188,8 @@ static void s_expect_serving(const char *after)
                  "after %s: reply %s", after, body);
     free(body);
     zmsg_destroy(&reply);
-    cr_assert(node_process_alive(s_node), "the node died after %s", after);
+    cr_assert(node_process_alive(s_fixture.node), "the node died after %s",
+              after);
 }
 
 /* --- Client port -------------------------------------------------------- */
@@ -412,7 +411,7 @@ Test(malformed, node_serves_other_clients_meanwhile)
 {
     /* Malformed traffic on one socket does not disturb another. */
     s_open_client(ZMQ_DEALER, false);
-    shoal_client_t *client = node_process_client(s_node);
+    shoal_client_t *client = node_process_client(s_fixture.node);
     cr_assert_not_null(client);
     for (int i = 0; i < 20; i++) {
         zmsg_t *msg = s_message(2, "SHOAL/1", "x");
@@ -428,14 +427,15 @@ Test(malformed, node_serves_other_clients_meanwhile)
                        "missing verb");
     }
     shoal_client_destroy(&client);
-    cr_assert_eq(node_process_get_int(s_node, "counter", "other", "value"), 20);
+    cr_assert_eq(
+        node_process_get_int(s_fixture.node, "counter", "other", "value"), 20);
 }
 
 /* --- Status socket ------------------------------------------------------ */
 
 static void s_open_status(int type, bool delimiter)
 {
-    s_open(node_process_status_endpoint(s_node), type, delimiter);
+    s_open(node_process_status_endpoint(s_fixture.node), type, delimiter);
 }
 
 /* Sends a one-frame status request and returns the answer (the caller's),

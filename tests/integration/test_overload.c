@@ -19,6 +19,7 @@
  * No test here asserts on speed: the machine may be loaded, so every wait
  * is a generous deadline for liveness.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
@@ -60,23 +61,17 @@
 #define RSS_CHECKED true
 #endif
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 static long s_fresh_calls; /* commands s_deposit_until_accepted sent */
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
+    node_fixture_init(&s_fixture);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(overload, .init = s_setup, .fini = s_teardown);
@@ -157,7 +152,7 @@ static void s_sampler_check(rss_sampler_t *self, const char *what,
 /* Returns the integer at key (or at key/subkey) of the status JSON. */
 static long long s_status_field(const char *key, const char *subkey)
 {
-    json_t *status = node_process_status_json(s_node);
+    json_t *status = node_process_status_json(s_fixture.node);
     cr_assert_not_null(status, "no status");
     json_t *value = json_object_get(status, key);
     if (subkey)
@@ -225,15 +220,13 @@ static void s_open_accounts(shoal_client_t *client)
  * one more for the bystanders of a flood. */
 static void s_start_node(void)
 {
-    s_node = node_process_start_examples(s_dir, NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
-    s_open_accounts(s_client);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, NULL);
+    node_fixture_connect(&s_fixture);
+    s_open_accounts(s_fixture.client);
     shoal_reply_t reply = {0};
-    cr_assert_eq(shoal_client_call(s_client, "account", "bystander", "Open",
-                                   "{\"owner\":\"o\"}", 13, NULL, &reply,
-                                   TEST_REQUEST_TIMEOUT_MS),
+    cr_assert_eq(shoal_client_call(s_fixture.client, "account", "bystander",
+                                   "Open", "{\"owner\":\"o\"}", 13, NULL,
+                                   &reply, TEST_REQUEST_TIMEOUT_MS),
                  0);
     cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED, "%s", reply.body);
     shoal_reply_clear(&reply);
@@ -244,7 +237,7 @@ static void s_start_node(void)
  * are retried for up to FLOOD_DEADLINE_MS. Returns the balance. */
 static long long s_deposit_until_accepted(const char *id)
 {
-    shoal_client_t *client = node_process_client(s_node);
+    shoal_client_t *client = node_process_client(s_fixture.node);
     cr_assert_not_null(client);
     long long deadline = test_now_ms() + FLOOD_DEADLINE_MS;
     long long balance = -1;
@@ -406,8 +399,8 @@ Test(overload, flood_is_answered_busy_in_part_and_every_command_once)
     static flood_t flood;
     long long started = test_now_ms();
     rss_sampler_t sampler;
-    s_sampler_start(&sampler, node_process_pid(s_node));
-    s_flood(node_process_client_endpoint(s_node), &flood);
+    s_sampler_start(&sampler, node_process_pid(s_fixture.node));
+    s_flood(node_process_client_endpoint(s_fixture.node), &flood);
     s_sampler_check(&sampler, "flood", RSS_BOUND_KB);
     cr_log_info("flood: %ld deposits in %lld ms, %ld accepted, %ld busy",
                 (long)FLOOD, test_now_ms() - started, flood.accepted,
@@ -422,15 +415,15 @@ Test(overload, flood_is_answered_busy_in_part_and_every_command_once)
     for (long i = 0; i < ACCOUNTS; i++) {
         char id[24];
         s_account_id(id, sizeof id, i);
-        cr_assert_eq(node_process_get_int(s_node, "account", id, "balance"),
-                     flood.accepted_of[i],
-                     "account %s: the balance is not its accepted deposits",
-                     id);
+        cr_assert_eq(
+            node_process_get_int(s_fixture.node, "account", id, "balance"),
+            flood.accepted_of[i],
+            "account %s: the balance is not its accepted deposits", id);
     }
 
     /* The flood is over: a fresh client is served. */
     cr_assert_eq(s_deposit_until_accepted("a0"), flood.accepted_of[0] + 1);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 }
 
 Test(overload, peer_that_never_reads_costs_a_bounded_queue)
@@ -438,9 +431,10 @@ Test(overload, peer_that_never_reads_costs_a_bounded_queue)
     s_start_node();
     long long answered_before = ACCOUNTS + 1; /* the Open commands */
     rss_sampler_t sampler;
-    s_sampler_start(&sampler, node_process_pid(s_node));
+    s_sampler_start(&sampler, node_process_pid(s_fixture.node));
     /* It reads one reply at most, and keeps 10,000 requests unsent. */
-    zsock_t *deaf = s_dealer(node_process_client_endpoint(s_node), 10000, 1);
+    zsock_t *deaf =
+        s_dealer(node_process_client_endpoint(s_fixture.node), 10000, 1);
     long bystander = 0;
     for (long i = 0; i < DEAF_FLOOD; i++) {
         cr_assert_eq(s_send_deposit(zsock_resolve(deaf), i, 0), 0);
@@ -465,21 +459,22 @@ Test(overload, peer_that_never_reads_costs_a_bounded_queue)
     /* It goes away; the node serves a fresh client. */
     zsock_destroy(&deaf);
     cr_assert_eq(s_deposit_until_accepted("bystander"), bystander + 1);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 }
 
 Test(overload, status_peer_that_never_reads_costs_a_bounded_queue)
 {
-    s_node = node_process_start_examples(s_dir, NULL);
-    cr_assert_not_null(s_node);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, NULL);
+    cr_assert_not_null(s_fixture.node);
     rss_sampler_t sampler;
-    s_sampler_start(&sampler, node_process_pid(s_node));
-    zsock_t *deaf = s_dealer(node_process_status_endpoint(s_node), 10000, 1);
+    s_sampler_start(&sampler, node_process_pid(s_fixture.node));
+    zsock_t *deaf =
+        s_dealer(node_process_status_endpoint(s_fixture.node), 10000, 1);
     const char *frames[] = {"", "metrics"};
     for (long i = 0; i < STATUS_FLOOD; i++) {
         cr_assert_eq(s_send_frames(zsock_resolve(deaf), frames, 2, 0), 0);
         if (i % 10000 == 0) { /* others are answered meanwhile */
-            json_t *status = node_process_status_json(s_node);
+            json_t *status = node_process_status_json(s_fixture.node);
             cr_assert_not_null(status, "no status during the flood");
             json_decref(status);
         }
@@ -501,5 +496,5 @@ Test(overload, status_peer_that_never_reads_costs_a_bounded_queue)
                   STATUS_FLOOD);
     cr_log_info("%lld of %d status replies dropped", dropped, STATUS_FLOOD);
     zsock_destroy(&deaf);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 }

@@ -6,33 +6,27 @@
  * The cluster's side (the owner named through a forward, and a client
  * routing straight to it) is in test_cluster.c.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    s_node = node_process_start_examples(s_dir, "--node-name", "solo", NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
-    shoal_client_ask_owner(s_client, true);
+    node_fixture_init(&s_fixture);
+    s_fixture.node =
+        node_process_start_examples(s_fixture.dir, "--node-name", "solo", NULL);
+    node_fixture_connect(&s_fixture);
+    shoal_client_ask_owner(s_fixture.client, true);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(owner, .init = s_setup, .fini = s_teardown);
@@ -41,7 +35,7 @@ TestSuite(owner, .init = s_setup, .fini = s_teardown);
 static void s_call(const char *type, const char *id, const char *command,
                    const char *payload, shoal_reply_t *reply)
 {
-    cr_assert_eq(shoal_client_call(s_client, type, id, command, payload,
+    cr_assert_eq(shoal_client_call(s_fixture.client, type, id, command, payload,
                                    strlen(payload), NULL, reply,
                                    TEST_REQUEST_TIMEOUT_MS),
                  0, "%s/%s %s: no reply", type, id, command);
@@ -53,7 +47,7 @@ static void s_assert_named_solo(const shoal_reply_t *reply)
     cr_assert(reply->owner.known, "the reply names its owner");
     cr_assert_str_eq(reply->owner.member, "solo");
     cr_assert_str_eq(reply->owner.endpoint,
-                     node_process_client_endpoint(s_node));
+                     node_process_client_endpoint(s_fixture.node));
     cr_assert_eq(reply->owner.epoch, 0, "a single node is at epoch 0");
     cr_assert_lt(reply->owner.shard, 64, "one of the default 64 shards");
 }
@@ -86,7 +80,7 @@ Test(owner, a_request_refused_before_routing_names_no_owner)
 
 Test(owner, a_client_that_does_not_ask_gets_the_replies_it_always_got)
 {
-    shoal_client_ask_owner(s_client, false);
+    shoal_client_ask_owner(s_fixture.client, false);
     shoal_reply_t reply = {0};
     s_call("counter", "c1", "Increment", "{\"by\":1}", &reply);
     cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED, "%s", reply.body);

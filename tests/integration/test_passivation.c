@@ -6,6 +6,7 @@
  * Passivation has no signal a client can wait on, so the idle test polls
  * the status socket's "entities" count, with a deadline.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
@@ -15,32 +16,24 @@
 #define PASSIVATION_DEADLINE_MS 10000
 #define POLL_INTERVAL_MS 50
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
+    node_fixture_init(&s_fixture);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(passivation, .init = s_setup, .fini = s_teardown);
 
 static void s_start(const char *const args[])
 {
-    s_node = node_process_startv(s_dir, args);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    s_fixture.node = node_process_startv(s_fixture.dir, args);
+    node_fixture_connect(&s_fixture);
 }
 
 /* Increments counter id by `by`; returns the value after. */
@@ -49,8 +42,8 @@ static long long s_increment(const char *id, int by)
     char payload[32];
     snprintf(payload, sizeof payload, "{\"by\":%d}", by);
     shoal_reply_t reply = {0};
-    int rc = shoal_client_call(s_client, "counter", id, "Increment", payload,
-                               strlen(payload), NULL, &reply,
+    int rc = shoal_client_call(s_fixture.client, "counter", id, "Increment",
+                               payload, strlen(payload), NULL, &reply,
                                TEST_REQUEST_TIMEOUT_MS);
     cr_assert_eq(rc, 0, "%s: no reply (%d)", id, rc);
     cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED, "%s: %d %s %s", id,
@@ -63,7 +56,7 @@ static long long s_increment(const char *id, int by)
 
 static long long s_resident(void)
 {
-    long long entities = node_process_status_int(s_node, "entities");
+    long long entities = node_process_status_int(s_fixture.node, "entities");
     cr_assert_geq(entities, 0, "status has no \"entities\"");
     return entities;
 }
@@ -93,8 +86,9 @@ Test(passivation, idle_entities_are_passivated_and_recovered)
     /* Recovered by a query and by a command alike. */
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof id, "idle%d", i);
-        cr_assert_eq(node_process_get_int(s_node, "counter", id, "value"),
-                     i + 11, "%s lost its state when passivated", id);
+        cr_assert_eq(
+            node_process_get_int(s_fixture.node, "counter", id, "value"),
+            i + 11, "%s lost its state when passivated", id);
         cr_assert_eq(s_increment(id, 100), i + 111);
     }
 }
@@ -121,8 +115,9 @@ Test(passivation, max_resident_is_never_exceeded)
         for (int i = 0; i < 10; i++) {
             snprintf(id, sizeof id, "cap%d", i);
             long long expected = i + 1 + round * 1000;
-            cr_assert_eq(node_process_get_int(s_node, "counter", id, "value"),
-                         expected, "%s lost its state", id);
+            cr_assert_eq(
+                node_process_get_int(s_fixture.node, "counter", id, "value"),
+                expected, "%s lost its state", id);
             cr_assert_leq(s_resident(), 3);
             cr_assert_eq(s_increment(id, 1000), expected + 1000);
             cr_assert_leq(s_resident(), 3);

@@ -8,6 +8,7 @@
  * and checks that `get` renders every entity identically, and that the
  * entities' sequence numbers go on where they left off.
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
@@ -57,22 +58,16 @@ static const char *const s_entities[][2] = {
 /* c5 gets this many Increments by 1, enough for several snapshots. */
 #define C5_INCREMENTS 40
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
+    node_fixture_init(&s_fixture);
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(restart, .init = s_setup, .fini = s_teardown);
@@ -81,11 +76,10 @@ TestSuite(restart, .init = s_setup, .fini = s_teardown);
  * NULL) and connects the client. */
 static void s_start(const char *extra_flag, const char *extra_value)
 {
-    shoal_client_destroy(&s_client);
-    s_node = node_process_start_examples(s_dir, extra_flag, extra_value, NULL);
-    cr_assert_not_null(s_node, "shoald did not start");
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    shoal_client_destroy(&s_fixture.client);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, extra_flag,
+                                                 extra_value, NULL);
+    node_fixture_connect(&s_fixture);
 }
 
 /* Sends one command and checks its status; returns the reply's first_seq. */
@@ -93,7 +87,7 @@ static uint64_t s_call(const char *type, const char *id, const char *command,
                        const char *payload, shoal_reply_status_t expect)
 {
     shoal_reply_t reply = {0};
-    int rc = shoal_client_call(s_client, type, id, command, payload,
+    int rc = shoal_client_call(s_fixture.client, type, id, command, payload,
                                payload ? strlen(payload) : 0, NULL, &reply,
                                TEST_REQUEST_TIMEOUT_MS);
     cr_assert_eq(rc, 0, "%s/%s %s: no reply (%d)", type, id, command, rc);
@@ -121,8 +115,8 @@ static json_t *s_capture(void)
 {
     json_t *all = json_object();
     for (size_t i = 0; i < ENTITY_COUNT; i++) {
-        json_t *state =
-            node_process_get_json(s_node, s_entities[i][0], s_entities[i][1]);
+        json_t *state = node_process_get_json(s_fixture.node, s_entities[i][0],
+                                              s_entities[i][1]);
         cr_assert_not_null(state, "get %s %s failed", s_entities[i][0],
                            s_entities[i][1]);
         char key[128];
@@ -188,8 +182,9 @@ static void s_check_sequences_continue(uint64_t c1_events, uint64_t c5_events)
     seq = s_call("counter", "c5", "Increment", NULL, SHOAL_REPLY_ACCEPTED);
     cr_assert_eq(seq, c5_events + 1, "c5's next event is %llu, expected %llu",
                  (unsigned long long)seq, (unsigned long long)c5_events + 1);
-    cr_assert_eq(node_process_get_int(s_node, "counter", "c1", "value"), 7);
-    cr_assert_eq(node_process_get_int(s_node, "counter", "c5", "value"),
+    cr_assert_eq(node_process_get_int(s_fixture.node, "counter", "c1", "value"),
+                 7);
+    cr_assert_eq(node_process_get_int(s_fixture.node, "counter", "c5", "value"),
                  (long long)c5_events + 1);
 }
 
@@ -200,8 +195,8 @@ Test(restart, state_survives_clean_restart)
     json_t *before = s_capture();
     s_check_expected(before);
 
-    shoal_client_destroy(&s_client);
-    cr_assert_eq(node_process_stop(&s_node), 0, "SIGTERM must exit 0");
+    shoal_client_destroy(&s_fixture.client);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0, "SIGTERM must exit 0");
     s_start(NULL, NULL);
     json_t *after = s_capture();
     s_check_same(before, after);
@@ -217,7 +212,7 @@ Test(restart, state_survives_kill_9)
     json_t *before = s_capture();
     s_check_expected(before);
 
-    node_process_kill(&s_node);
+    node_process_kill(&s_fixture.node);
     s_start(NULL, NULL);
     json_t *after = s_capture();
     s_check_same(before, after);
@@ -235,14 +230,14 @@ Test(restart, state_survives_restarts_with_snapshots)
     json_t *before = s_capture();
     s_check_expected(before);
 
-    node_process_kill(&s_node);
+    node_process_kill(&s_fixture.node);
     s_start("--snapshot-every", "3");
     json_t *after = s_capture();
     s_check_same(before, after);
     json_decref(after);
 
-    shoal_client_destroy(&s_client);
-    cr_assert_eq(node_process_stop(&s_node), 0, "SIGTERM must exit 0");
+    shoal_client_destroy(&s_fixture.client);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0, "SIGTERM must exit 0");
     s_start("--snapshot-every", "3");
     after = s_capture();
     s_check_same(before, after);
@@ -252,7 +247,7 @@ Test(restart, state_survives_restarts_with_snapshots)
 
     /* And once more, with the events written after the restarts. */
     before = s_capture();
-    node_process_kill(&s_node);
+    node_process_kill(&s_fixture.node);
     s_start(NULL, NULL);
     after = s_capture();
     s_check_same(before, after);

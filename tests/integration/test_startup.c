@@ -3,6 +3,7 @@
  * code 2 and an unusable journal with exit code 1 and one stderr line,
  * in both cases without binding its sockets (no readiness line).
  */
+#include "node_fixture.h"
 #include "node_process.h"
 
 #include <criterion/criterion.h>
@@ -13,23 +14,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static char *s_dir;
+static node_fixture_t s_fixture;
 static char s_data_dir[PATH_MAX];
-static node_process_t *s_node;
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
-    snprintf(s_data_dir, sizeof s_data_dir, "%s/data", s_dir);
+    node_fixture_init(&s_fixture);
+    snprintf(s_data_dir, sizeof s_data_dir, "%s/data", s_fixture.dir);
     cr_assert_eq(mkdir(s_data_dir, 0755), 0);
 }
 
 static void s_teardown(void)
 {
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(startup, .init = s_setup, .fini = s_teardown);
@@ -100,7 +97,7 @@ Test(startup, missing_config_file_exits_2)
 Test(startup, data_dir_that_is_a_file_exits_1)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/a_file", s_dir);
+    snprintf(path, sizeof path, "%s/a_file", s_fixture.dir);
     FILE *file = fopen(path, "w");
     cr_assert_not_null(file);
     fputs("not a directory\n", file);
@@ -129,9 +126,9 @@ static int s_corrupt(const char *path, const struct stat *info, int flag,
 
 Test(startup, corrupt_journal_exits_1)
 {
-    s_node = node_process_start_examples(s_dir, NULL);
-    cr_assert_not_null(s_node);
-    shoal_client_t *client = node_process_client(s_node);
+    s_fixture.node = node_process_start_examples(s_fixture.dir, NULL);
+    cr_assert_not_null(s_fixture.node);
+    shoal_client_t *client = node_process_client(s_fixture.node);
     shoal_reply_t reply = {0};
     cr_assert_eq(shoal_client_call(client, "counter", "c", "Increment", NULL, 0,
                                    NULL, &reply, TEST_REQUEST_TIMEOUT_MS),
@@ -139,7 +136,7 @@ Test(startup, corrupt_journal_exits_1)
     cr_assert_eq(reply.status, SHOAL_REPLY_ACCEPTED);
     shoal_reply_clear(&reply);
     shoal_client_destroy(&client);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 
     nftw(s_data_dir, s_corrupt, 16, FTW_PHYS);
     const char *extra[] = {NULL};
@@ -150,9 +147,10 @@ Test(startup, corrupt_journal_exits_1)
 
 Test(startup, another_number_of_shards_than_the_journal_has_exits_1)
 {
-    s_node = node_process_start_examples(s_dir, "--shards", "16", NULL);
-    cr_assert_not_null(s_node);
-    cr_assert_eq(node_process_stop(&s_node), 0);
+    s_fixture.node =
+        node_process_start_examples(s_fixture.dir, "--shards", "16", NULL);
+    cr_assert_not_null(s_fixture.node);
+    cr_assert_eq(node_process_stop(&s_fixture.node), 0);
 
     const char *extra[] = {"--shards", "32", NULL};
     char *stderr_text = s_expect_exit(s_data_dir, extra, 1);
@@ -163,6 +161,7 @@ Test(startup, another_number_of_shards_than_the_journal_has_exits_1)
     free(stderr_text);
 
     /* The same number still opens it. */
-    s_node = node_process_start_examples(s_dir, "--shards", "16", NULL);
-    cr_assert_not_null(s_node);
+    s_fixture.node =
+        node_process_start_examples(s_fixture.dir, "--shards", "16", NULL);
+    cr_assert_not_null(s_fixture.node);
 }

@@ -5,14 +5,13 @@
  * rules, the gatekeepers, the wish lookup kept by a policy, and the
  * wish_updates and naughtiness topics, also across kill -9.
  */
+#include "node_fixture.h"
 #include "reaction_helpers.h"
 
 #define T0 1800000000000LL /* 2027-01-15T08:00:00Z */
 #define DAY (24LL * 3600 * 1000)
 
-static char *s_dir;
-static node_process_t *s_node;
-static shoal_client_t *s_client;
+static node_fixture_t s_fixture;
 static long long s_now = T0;
 
 /* Starts the node with the wish plugin, the clock at s_now. */
@@ -20,27 +19,22 @@ static void s_start(void)
 {
     char clock[32];
     snprintf(clock, sizeof clock, "%lld", s_now);
-    s_node = node_process_start(s_dir, "--plugin", test_example_plugin("wish"),
-                                "--manual-clock-ms", clock, NULL);
-    cr_assert_not_null(s_node);
-    s_client = node_process_client(s_node);
-    cr_assert_not_null(s_client);
+    s_fixture.node = node_process_start(s_fixture.dir, "--plugin",
+                                        test_example_plugin("wish"),
+                                        "--manual-clock-ms", clock, NULL);
+    node_fixture_connect(&s_fixture);
 }
 
 static void s_setup(void)
 {
-    s_dir = test_temp_dir_new();
-    cr_assert_not_null(s_dir);
+    node_fixture_init(&s_fixture);
     s_now = T0;
     s_start();
 }
 
 static void s_teardown(void)
 {
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
-    node_process_kill_all();
-    test_temp_dir_remove(&s_dir);
+    node_fixture_fini(&s_fixture);
 }
 
 TestSuite(wish, .init = s_setup, .fini = s_teardown);
@@ -51,10 +45,10 @@ static void s_advance(long long ms)
     s_now += ms;
     char request[64], *answer = NULL;
     snprintf(request, sizeof request, "clock set %lld", s_now);
-    cr_assert_eq(shoal_status_request(node_process_status_endpoint(s_node),
-                                      request, TEST_REQUEST_TIMEOUT_MS,
-                                      &answer),
-                 0);
+    cr_assert_eq(
+        shoal_status_request(node_process_status_endpoint(s_fixture.node),
+                             request, TEST_REQUEST_TIMEOUT_MS, &answer),
+        0);
     free(answer);
 }
 
@@ -69,7 +63,7 @@ static s_outcome_t s_send(const char *type, const char *id, const char *command,
                           const char *payload)
 {
     shoal_reply_t reply = {0};
-    cr_assert_eq(shoal_client_call(s_client, type, id, command, payload,
+    cr_assert_eq(shoal_client_call(s_fixture.client, type, id, command, payload,
                                    strlen(payload), NULL, &reply,
                                    TEST_REQUEST_TIMEOUT_MS),
                  0, "%s/%s %s: no reply", type, id, command);
@@ -106,7 +100,7 @@ static const char *s_make_wish(const char *child, const char *wish,
 /* Number of active wishes of a child. */
 static size_t s_wish_count(const char *child)
 {
-    json_t *state = node_process_get_json(s_node, "child", child);
+    json_t *state = node_process_get_json(s_fixture.node, "child", child);
     cr_assert_not_null(state);
     size_t count = json_array_size(json_object_get(state, "wishes"));
     json_decref(state);
@@ -117,7 +111,7 @@ Test(wish, a_first_wish_is_approved_and_listed_at_once)
 {
     const char *id = s_make_wish("alice", "a red bicycle", NULL);
     cr_assert_not_null(id);
-    json_t *state = node_process_get_json(s_node, "child", "alice");
+    json_t *state = node_process_get_json(s_fixture.node, "child", "alice");
     json_t *wishes = json_object_get(state, "wishes");
     cr_assert_eq(json_array_size(wishes), 1);
     json_t *wish = json_array_get(wishes, 0);
@@ -165,7 +159,7 @@ Test(wish, a_naughty_wish_bans_the_child_for_a_minute)
     test_event_t events[4];
     long long deadline = test_now_ms() + 10000;
     int count = 0;
-    while ((count = test_read_events(s_node, "naughtiness", cursor,
+    while ((count = test_read_events(s_fixture.node, "naughtiness", cursor,
                                      sizeof cursor, 4, events)) == 0 &&
            test_now_ms() < deadline)
         test_sleep_ms(20);
@@ -230,7 +224,7 @@ static void s_wait_lookup(const char *id, bool open)
 {
     long long deadline = test_now_ms() + 10000;
     while (test_now_ms() < deadline) {
-        json_t *state = node_process_get_json(s_node, "wish", id);
+        json_t *state = node_process_get_json(s_fixture.node, "wish", id);
         bool is_open = state && json_is_true(json_object_get(state, "open"));
         json_decref(state);
         if (is_open == open)
@@ -261,7 +255,7 @@ static int s_read_all(test_event_t *events, int max)
     char cursor[4096] = "";
     int total = 0, count;
     while (total < max &&
-           (count = test_read_events(s_node, "wish_updates", cursor,
+           (count = test_read_events(s_fixture.node, "wish_updates", cursor,
                                      sizeof cursor, 50, events + total)) > 0)
         total += count;
     return total;
@@ -279,18 +273,19 @@ Test(wish, every_update_is_published_once_in_order_across_kill_9)
     snprintf(payload, sizeof payload, "{\"wish_id\": \"%s\"}", ids[0]);
     cr_assert_eq(s_send("child", "hal", "CancelWish", payload).status,
                  SHOAL_REPLY_ACCEPTED);
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
+    shoal_client_destroy(&s_fixture.client);
+    node_process_kill(&s_fixture.node);
     s_start();
     snprintf(payload, sizeof payload, "{\"wish_id\": \"%s\"}", ids[1]);
     cr_assert_eq(s_send("child", "hal", "MarkWishFulfilled", payload).status,
                  SHOAL_REPLY_ACCEPTED);
     snprintf(ids[3], sizeof ids[3], "%s", s_make_wish("hal", "gift 3", NULL));
-    shoal_client_destroy(&s_client);
-    node_process_kill(&s_node);
+    shoal_client_destroy(&s_fixture.client);
+    node_process_kill(&s_fixture.node);
     s_start();
     cr_assert_eq(
-        test_wait_policy_int(s_node, "wish-publisher", "lag", 0, 10000), 0);
+        test_wait_policy_int(s_fixture.node, "wish-publisher", "lag", 0, 10000),
+        0);
     /* approved 0, 1, 2; cancelled 0; fulfilled 1; approved 3 */
     const char *want_type[] = {"WishApproved",  "WishApproved",
                                "WishApproved",  "WishCancelled",
@@ -323,8 +318,8 @@ Test(wish, the_story_runs_through_a_client_that_follows_only_the_protocol)
              root);
     const char *argv[] = {"/usr/bin/python3",
                           script,
-                          node_process_client_endpoint(s_node),
-                          node_process_status_endpoint(s_node),
+                          node_process_client_endpoint(s_fixture.node),
+                          node_process_status_endpoint(s_fixture.node),
                           "ida",
                           NULL};
     char *out = NULL, *err = NULL;

@@ -142,14 +142,12 @@ static s_message_t *s_send(const char *type, const char *entity_id,
     return message;
 }
 
-/* Asserts the count frames are exactly the text frames given
- * (NULL-terminated), byte for byte. */
-static void s_assert_frames(const shoal_frame_t *frames, size_t count,
-                            const char *first, ...)
+/* Asserts the count frames are exactly the text frames first and the
+ * rest of args (NULL-terminated), byte for byte. */
+static void s_assert_frames_va(const shoal_frame_t *frames, size_t count,
+                               const char *first, va_list args)
 {
     cr_assert_leq(count, SHOAL_REPLY_FRAMES_MAX);
-    va_list args;
-    va_start(args, first);
     size_t index = 0;
     for (const char *expected = first; expected;
          expected = va_arg(args, const char *), index++) {
@@ -163,8 +161,18 @@ static void s_assert_frames(const shoal_frame_t *frames, size_t count,
                   "frame %zu is '%.*s', expected '%s'", index, (int)size,
                   (const char *)frames[index].data, expected);
     }
-    va_end(args);
     cr_assert_eq(count, index, "%zu frames, expected %zu", count, index);
+}
+
+/* Asserts the count frames are exactly the text frames given
+ * (NULL-terminated), byte for byte. */
+static void s_assert_frames(const shoal_frame_t *frames, size_t count,
+                            const char *first, ...)
+{
+    va_list args;
+    va_start(args, first);
+    s_assert_frames_va(frames, count, first, args);
+    va_end(args);
 }
 
 /* ---------------------------------------------------------------------
@@ -831,6 +839,19 @@ static void s_reply(s_reply_t *reply, const shoal_route_t *route,
         shoal_protocol_reply(route, answer, reply->frames, reply->scratch);
 }
 
+/* Lays out the reply to answer on route and asserts its frames are
+ * exactly the text frames given (NULL-terminated), as s_assert_frames. */
+static void s_assert_reply(const shoal_route_t *route,
+                           const shoal_answer_t *answer, const char *first, ...)
+{
+    s_reply_t reply;
+    s_reply(&reply, route, answer);
+    va_list args;
+    va_start(args, first);
+    s_assert_frames_va(reply.frames, reply.count, first, args);
+    va_end(args);
+}
+
 Test(protocol, accepted_reply_carries_sequence_count_and_reply)
 {
     shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
@@ -838,16 +859,13 @@ Test(protocol, accepted_reply_carries_sequence_count_and_reply)
                              .event_count = 2,
                              .body = "{\"value\":7}",
                              .body_size = 11};
-    s_reply_t reply;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "ACCEPTED", "5", "2", "{\"value\":7}", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7",
+                   "ACCEPTED", "5", "2", "{\"value\":7}", NULL);
 
     /* No events, an empty reply. */
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ACCEPTED};
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "ACCEPTED", "0", "0", "", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7",
+                   "ACCEPTED", "0", "0", "", NULL);
 }
 
 Test(protocol, numbers_are_unsigned_decimal_up_to_64_bits)
@@ -855,17 +873,14 @@ Test(protocol, numbers_are_unsigned_decimal_up_to_64_bits)
     shoal_answer_t answer = {.kind = SHOAL_ANSWER_ACCEPTED,
                              .first_seq = UINT64_MAX,
                              .event_count = 1};
-    s_reply_t reply;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "ACCEPTED", "18446744073709551615", "1", "", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7",
+                   "ACCEPTED", "18446744073709551615", "1", "", NULL);
 
     /* Both numbers at their largest: neither overwrites the other. */
     answer.event_count = UINT64_MAX;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "ACCEPTED", "18446744073709551615", "18446744073709551615",
-                    "", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7",
+                   "ACCEPTED", "18446744073709551615", "18446744073709551615",
+                   "", NULL);
 }
 
 Test(protocol, numbers_are_decimal_without_leading_zeros)
@@ -915,12 +930,11 @@ Test(protocol, reply_starts_with_a_delimiter_when_the_request_had_one)
                              .event_count = 1,
                              .body = "ok",
                              .body_size = 2};
-    s_reply_t reply;
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
-                    "ACCEPTED", "1", "1", "ok", NULL);
+    s_assert_reply(&route, &answer, "peer", "", "SHOAL/1", "r7", "ACCEPTED",
+                   "1", "1", "ok", NULL);
     route.owner = true;
     answer.owner = "3 7 b tcp://127.0.0.1:7701";
+    s_reply_t reply;
     s_reply(&reply, &route, &answer);
     s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
                     "ACCEPTED", "1", "1", "ok", "3 7 b tcp://127.0.0.1:7701",
@@ -934,17 +948,15 @@ Test(protocol, reply_starts_with_a_delimiter_when_the_request_had_one)
                               .event_count = 0,
                               .body = "no",
                               .body_size = 2};
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
-                    "REJECTED", "3", "0", "no", NULL);
+    s_assert_reply(&route, &answer, "peer", "", "SHOAL/1", "r7", "REJECTED",
+                   "3", "0", "no", NULL);
 
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
                               .error_code = "busy",
                               .body = "full",
                               .body_size = 4};
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "", "SHOAL/1", "r7",
-                    "ERROR", "busy", "full", NULL);
+    s_assert_reply(&route, &answer, "peer", "", "SHOAL/1", "r7", "ERROR",
+                   "busy", "full", NULL);
 
     shoal_frame_t frames[SHOAL_REPLY_FRAMES_MAX];
     size_t count = shoal_protocol_pong(&route, frames);
@@ -958,17 +970,14 @@ Test(protocol, rejected_reply_carries_the_reason)
                              .event_count = 0,
                              .body = "insufficient funds",
                              .body_size = 18};
-    s_reply_t reply;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "REJECTED", "0", "0", "insufficient funds", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7",
+                   "REJECTED", "0", "0", "insufficient funds", NULL);
 
     /* A rejection that recorded events. */
     answer.first_seq = 9;
     answer.event_count = 1;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "REJECTED", "9", "1", "insufficient funds", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7",
+                   "REJECTED", "9", "1", "insufficient funds", NULL);
 }
 
 Test(protocol, error_reply_carries_code_and_message)
@@ -977,16 +986,13 @@ Test(protocol, error_reply_carries_code_and_message)
                              .error_code = "busy",
                              .body = "stash is full",
                              .body_size = 13};
-    s_reply_t reply;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
-                    "busy", "stash is full", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7", "ERROR",
+                   "busy", "stash is full", NULL);
 
     /* Without a code: internal. */
     answer.error_code = NULL;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
-                    "internal", "stash is full", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7", "ERROR",
+                   "internal", "stash is full", NULL);
 }
 
 Test(protocol, error_reply_to_a_request_without_id_has_an_empty_id)
@@ -998,10 +1004,8 @@ Test(protocol, error_reply_to_a_request_without_id_has_an_empty_id)
                              .error_code = "malformed",
                              .body = "frame 1",
                              .body_size = 7};
-    s_reply_t reply;
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "", "ERROR",
-                    "malformed", "frame 1", NULL);
+    s_assert_reply(&route, &answer, "peer", "SHOAL/1", "", "ERROR", "malformed",
+                   "frame 1", NULL);
 }
 
 Test(protocol, query_answer_off_the_status_socket_carries_the_sequence)
@@ -1010,10 +1014,8 @@ Test(protocol, query_answer_off_the_status_socket_carries_the_sequence)
                              .first_seq = 42,
                              .body = "{}",
                              .body_size = 2};
-    s_reply_t reply;
-    s_reply(&reply, &s_client_route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "QUERY",
-                    "42", "{}", NULL);
+    s_assert_reply(&s_client_route, &answer, "peer", "SHOAL/1", "r7", "QUERY",
+                   "42", "{}", NULL);
 }
 
 Test(protocol, pong_has_no_further_frames)
@@ -1029,28 +1031,22 @@ Test(protocol, status_replies_are_ok_or_error_and_one_frame)
         .kind = SHOAL_ROUTE_STATUS, .identity = "ops", .identity_size = 3};
     shoal_answer_t answer = {
         .kind = SHOAL_ANSWER_QUERY, .body = "{\"value\":3}", .body_size = 11};
-    s_reply_t reply;
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "ops", "OK", "{\"value\":3}",
-                    NULL);
+    s_assert_reply(&route, &answer, "ops", "OK", "{\"value\":3}", NULL);
 
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
                               .error_code = "busy",
                               .body = "worker inbox is full",
                               .body_size = 20};
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "ops", "ERROR",
-                    "worker inbox is full", NULL);
+    s_assert_reply(&route, &answer, "ops", "ERROR", "worker inbox is full",
+                   NULL);
 
     route.delimiter = true;
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "ops", "", "ERROR",
-                    "worker inbox is full", NULL);
+    s_assert_reply(&route, &answer, "ops", "", "ERROR", "worker inbox is full",
+                   NULL);
 
     answer = (shoal_answer_t){
         .kind = SHOAL_ANSWER_QUERY, .body = "{}", .body_size = 2};
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "ops", "", "OK", "{}", NULL);
+    s_assert_reply(&route, &answer, "ops", "", "OK", "{}", NULL);
 }
 
 Test(protocol, reply_keeps_binary_identity_and_body_without_copying)
@@ -1088,21 +1084,17 @@ Test(protocol, the_owner_frame_ends_outcomes_and_errors_when_asked)
                              .body = "no",
                              .body_size = 2,
                              .owner = "12 4 a tcp://h:1"};
-    s_reply_t reply;
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7",
-                    "REJECTED", "0", "0", "no", "12 4 a tcp://h:1", NULL);
+    s_assert_reply(&route, &answer, "peer", "SHOAL/1", "r7", "REJECTED", "0",
+                   "0", "no", "12 4 a tcp://h:1", NULL);
     answer = (shoal_answer_t){.kind = SHOAL_ANSWER_ERROR,
                               .error_code = "busy",
                               .body = "full",
                               .body_size = 4};
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
-                    "busy", "full", "", NULL);
+    s_assert_reply(&route, &answer, "peer", "SHOAL/1", "r7", "ERROR", "busy",
+                   "full", "", NULL);
     /* Not asked: no owner frame, whatever the answer holds. */
     route.owner = false;
     answer.owner = "12 4 a tcp://h:1";
-    s_reply(&reply, &route, &answer);
-    s_assert_frames(reply.frames, reply.count, "peer", "SHOAL/1", "r7", "ERROR",
-                    "busy", "full", NULL);
+    s_assert_reply(&route, &answer, "peer", "SHOAL/1", "r7", "ERROR", "busy",
+                   "full", NULL);
 }
