@@ -12,8 +12,13 @@ are accepted, so nothing reaches the target. SIGUSR2 restores it. SIGTERM
 ends the proxy.
 """
 import asyncio
+import ctypes
 import signal
 import sys
+
+# Killed with the test that started it, however the test ends
+# (prctl PR_SET_PDEATHSIG = 1, SIGKILL = 9).
+ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)
 
 cut = False
 open_writers = set()

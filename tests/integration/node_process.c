@@ -3,9 +3,11 @@
  * Criterion integration tests: spawn, readiness, stop, kill, temporary
  * directories, and small helpers to read a node's status socket.
  *
- * Children are started with posix_spawn and recorded in a process-wide
- * registry, so that whatever ends a test (a failed assertion, a crash, an
- * exit) also ends the nodes it started. See node_process.h.
+ * Children are recorded in a process-wide registry, so that whatever ends
+ * a test (a failed assertion, a crash, an exit) also ends the nodes it
+ * started; and each child asks the kernel to kill it when the test
+ * process dies, so that even a SIGKILL of the test (a runner's timeout)
+ * leaves no node behind. See node_process.h.
  */
 #include "node_process.h"
 
@@ -16,12 +18,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -284,29 +286,35 @@ const char *test_binary(const char *env_name)
 
 /* --- Spawning --------------------------------------------------------- */
 
-/* Starts argv with stdin from /dev/null and stdout, stderr on the given
- * descriptors, and records it. Returns the pid, or -1. */
-static pid_t s_spawn(const char *const argv[], int stdout_fd, int stderr_fd)
+pid_t test_spawn(const char *const argv[], int stdout_fd, int stderr_fd)
 {
     s_install_hooks();
-    posix_spawn_file_actions_t actions;
-    if (posix_spawn_file_actions_init(&actions) != 0)
-        return -1;
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
-                                     O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv,
-                         environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
         fprintf(stderr, "node_process: cannot start %s: %s\n", argv[0],
-                strerror(rc));
+                strerror(errno));
         return -1;
+    }
+    if (pid == 0) {
+        /* The child of a threaded process: async-signal-safe calls only. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(127); /* the test is already gone */
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
+            dup2(stdout_fd, STDOUT_FILENO) < 0 ||
+            dup2(stderr_fd, STDERR_FILENO) < 0)
+            _exit(127);
+        execve(argv[0], (char *const *)argv, environ);
+        _exit(127);
     }
     s_registry_add(pid);
     return pid;
+}
+
+void test_forget(pid_t pid)
+{
+    s_registry_remove(pid);
 }
 
 /* Turns a wait status into the exit code convention of node_process.h. */
@@ -385,7 +393,7 @@ static int s_run(const char *const argv[], int timeout_ms, char **stdout_text,
         close(out_pipe[1]);
         return -1;
     }
-    pid_t pid = s_spawn(argv, out_pipe[1], err_pipe[1]);
+    pid_t pid = test_spawn(argv, out_pipe[1], err_pipe[1]);
     close(out_pipe[1]);
     close(err_pipe[1]);
     if (pid < 0) {
@@ -591,7 +599,7 @@ node_process_t *node_process_startv(const char *dir, const char *const args[])
     }
     const char *argv[ARGS_MAX];
     cr_assert_geq(s_build_argv(argv, data_dir, args), 0, "too many args");
-    self->pid = s_spawn(argv, out_pipe[1], stderr_fd);
+    self->pid = test_spawn(argv, out_pipe[1], stderr_fd);
     close(out_pipe[1]);
     close(stderr_fd);
     self->stdout_fd = out_pipe[0];

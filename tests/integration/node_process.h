@@ -2,7 +2,7 @@
  * tests/integration/node_process.h - run real shoald processes from
  * Criterion integration tests.
  *
- * A node_process is one shoald started with posix_spawn on ephemeral ports
+ * A node_process is one shoald started (test_spawn) on ephemeral ports
  * (tcp://127.0.0.1:*) and a data directory of the test's choosing. Starting
  * waits for the readiness line on the node's stdout and parses the resolved
  * endpoints from it; the node's stderr goes to a file in the test's
@@ -152,6 +152,17 @@ long long node_process_status_int(const node_process_t *self,
  * (it is then killed). */
 int test_run_program(const char *const argv[], int timeout_ms,
                      char **stdout_text, char **stderr_text);
+
+/* Starts argv (argv[0] a path; NULL-terminated) with stdin from
+ * /dev/null and stdout and stderr on the given descriptors. The child is
+ * killed when the test's thread dies (even by SIGKILL), and by
+ * node_process_kill_all: a caller that reaps it itself calls test_forget
+ * first. Returns its pid, or -1 when it cannot be started. */
+pid_t test_spawn(const char *const argv[], int stdout_fd, int stderr_fd);
+
+/* Drops pid, a child of test_spawn the caller has reaped or is about to,
+ * from the children node_process_kill_all ends. */
+void test_forget(pid_t pid);
 
 /* Runs shoald with args (NULL-terminated) plus the ephemeral endpoints and
  * `--data-dir data_dir`, expecting it to fail at startup. Waits up to

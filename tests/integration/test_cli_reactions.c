@@ -15,12 +15,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 #define T0 1800000000000LL /* 2027-01-15T08:00:00Z */
 #define CLI_TIMEOUT_MS 20000
@@ -54,6 +52,7 @@ static struct {
 static void s_teardown(void)
 {
     if (s_follower.pid > 0) {
+        test_forget(s_follower.pid);
         kill(s_follower.pid, SIGKILL);
         waitpid(s_follower.pid, NULL, 0);
         close(s_follower.stdout_fd);
@@ -130,18 +129,13 @@ static void s_follower_start(const char *first, ...)
     char stderr_path[4200];
     snprintf(stderr_path, sizeof stderr_path, "%s/follower.stderr",
              s_fixture.dir);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
-                                     O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path,
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = posix_spawn(&s_follower.pid, argv[0], &actions, NULL,
-                         (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
+    int stderr_fd =
+        open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    cr_assert_geq(stderr_fd, 0, "%s", stderr_path);
+    s_follower.pid = test_spawn(argv, out[1], stderr_fd);
     close(out[1]);
-    cr_assert_eq(rc, 0, "cannot start %s", argv[0]);
+    close(stderr_fd);
+    cr_assert_gt(s_follower.pid, 0, "cannot start %s", argv[0]);
     s_follower.stdout_fd = out[0];
 }
 
@@ -186,6 +180,7 @@ static int s_follower_stop(int signal_number, int timeout_ms)
         test_sleep_ms(10);
     if (done != s_follower.pid)
         return -1;
+    test_forget(s_follower.pid);
     s_follower.pid = 0;
     close(s_follower.stdout_fd);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
