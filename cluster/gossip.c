@@ -329,7 +329,8 @@ int shoal_gossip_decode(const char *text, size_t size, uint32_t shards,
                (unsigned long long)format);
         goto out_root;
     }
-    if (s_name(&context, root, "from", decoded.from) ||
+    if (s_name(&context, root, "cluster", decoded.cluster) ||
+        s_name(&context, root, "from", decoded.from) ||
         s_number(&context, root, "incarnation", SHOAL_MEMBER_NUMBER_MAX,
                  &decoded.incarnation) ||
         s_number(&context, root, "heartbeat", SHOAL_MEMBER_NUMBER_MAX,
@@ -481,9 +482,10 @@ static char *s_dump(json_t *object, int failed)
     return text;
 }
 
-char *shoal_gossip_encode(const char *from, uint64_t incarnation,
-                          uint64_t heartbeat, const shoal_member_t *members,
-                          size_t count, const shoal_shard_table_t *table)
+char *shoal_gossip_encode(const char *cluster, const char *from,
+                          uint64_t incarnation, uint64_t heartbeat,
+                          const shoal_member_t *members, size_t count,
+                          const shoal_shard_table_t *table)
 {
     json_t *root = json_object();
     json_t *array = json_array();
@@ -496,6 +498,7 @@ char *shoal_gossip_encode(const char *from, uint64_t incarnation,
     for (size_t i = 0; !failed && i < count; i++)
         failed |= s_append(array, s_encode_member(&members[i]));
     failed |= s_set(root, "gossip", json_integer(S_GOSSIP_FORMAT));
+    failed |= s_set(root, "cluster", json_string(cluster));
     failed |= s_set(root, "from", json_string(from));
     failed |= s_set(root, "incarnation", s_integer(incarnation));
     failed |= s_set(root, "heartbeat", s_integer(heartbeat));
@@ -522,6 +525,7 @@ char *shoal_join_request_encode(const shoal_join_request_t *request)
         type += length + (type[length] == ',');
     }
     failed |= s_set(root, "join", json_integer(S_JOIN_FORMAT));
+    failed |= s_set(root, "cluster", json_string(request->cluster));
     failed |= s_set(root, "name", json_string(member->name));
     failed |= s_set(root, "incarnation", s_integer(member->incarnation));
     failed |= s_set_endpoints(root, member);
@@ -633,7 +637,8 @@ int shoal_join_request_decode(const char *text, size_t size,
                (unsigned long long)format);
         goto out_root;
     }
-    if (s_name(&context, root, "name", decoded.member.name) ||
+    if (s_name(&context, root, "cluster", decoded.cluster) ||
+        s_name(&context, root, "name", decoded.member.name) ||
         s_number(&context, root, "incarnation", SHOAL_MEMBER_NUMBER_MAX,
                  &decoded.member.incarnation) ||
         s_endpoints(&context, root, &decoded.member) ||

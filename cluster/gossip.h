@@ -9,7 +9,8 @@
  * A fuzz target can call them as they are.
  *
  * Gossip:
- *   {"gossip":1, "from":NAME, "incarnation":N, "heartbeat":N,
+ *   {"gossip":1, "cluster":NAME, "from":NAME, "incarnation":N,
+ *    "heartbeat":N,
  *    "members":[{"name":NAME, "incarnation":N, "version":N,
  *                "state":"joining|up|leaving|down|removed", "up_since":N,
  *                "peer":TEXT, "client":TEXT, "status":TEXT}, ...],
@@ -20,10 +21,13 @@
  * incarnation it sends.
  *
  * Join request:
- *   {"join":1, "name":NAME, "incarnation":N, "peer":TEXT, "client":TEXT,
+ *   {"join":1, "cluster":NAME, "name":NAME, "incarnation":N, "peer":TEXT,
+ *    "client":TEXT,
  *    "status":TEXT, "shards":N, "protocol":TEXT, "plugin_types":[TYPE, ...]}
  *
- * Numbers are integers in 0..SHOAL_MEMBER_NUMBER_MAX; unknown keys are
+ * "cluster" is the cluster's name, a member name; a node takes gossip and
+ * join requests of its own cluster only. Numbers are integers in
+ * 0..SHOAL_MEMBER_NUMBER_MAX; unknown keys are
  * ignored, so that later versions may add some.
  */
 #ifndef SHOAL_CLUSTER_GOSSIP_H
@@ -49,6 +53,7 @@
 
 /* A decoded gossip. Everything in it is its own (shoal_gossip_clear). */
 typedef struct {
+    char cluster[SHOAL_MEMBER_NAME_MAX + 1];
     char from[SHOAL_MEMBER_NAME_MAX + 1];
     uint64_t incarnation;
     uint64_t heartbeat;
@@ -60,19 +65,21 @@ typedef struct {
 /* A join request. plugin_types is the canonical list (see
  * shoal_gossip_types_canonical), the request's own. */
 typedef struct {
-    shoal_member_t member; /* name, incarnation, endpoints */
+    char cluster[SHOAL_MEMBER_NAME_MAX + 1]; /* the cluster it asks to join */
+    shoal_member_t member;                   /* name, incarnation, endpoints */
     uint32_t shards;
     char protocol_version[SHOAL_GOSSIP_PROTOCOL_MAX + 1];
     char *plugin_types;
 } shoal_join_request_t;
 
-/* Encodes a gossip from the node named from (whose record is among
- * members[0..count)) with its heartbeat counter, view and table. Returns
- * the text (malloc'd, the caller's, NUL-terminated), or NULL when out of
- * memory. */
-char *shoal_gossip_encode(const char *from, uint64_t incarnation,
-                          uint64_t heartbeat, const shoal_member_t *members,
-                          size_t count, const shoal_shard_table_t *table);
+/* Encodes a gossip of cluster from the node named from (whose record is
+ * among members[0..count)) with its heartbeat counter, view and table.
+ * Returns the text (malloc'd, the caller's, NUL-terminated), or NULL when
+ * out of memory. */
+char *shoal_gossip_encode(const char *cluster, const char *from,
+                          uint64_t incarnation, uint64_t heartbeat,
+                          const shoal_member_t *members, size_t count,
+                          const shoal_shard_table_t *table);
 
 /* Decodes size bytes of gossip for a cluster of shards shards into
  * *gossip. Returns 0 (gossip filled; shoal_gossip_clear frees it), or -1

@@ -52,6 +52,8 @@ static void s_assert_valid(const shoal_member_t *local,
     assert(settings->heartbeat_ms > 0);
     assert(settings->suspect_after_ms > settings->heartbeat_ms);
     assert(settings->down_after_ms >= settings->suspect_after_ms);
+    assert(settings->cluster_name &&
+           shoal_member_name_is_valid(settings->cluster_name));
     assert(settings->protocol_version &&
            s_printable(settings->protocol_version, SHOAL_GOSSIP_PROTOCOL_MAX));
     for (size_t i = 0; i < settings->plugin_type_count; i++)
@@ -95,6 +97,7 @@ shoal_membership_new(const shoal_member_t *local,
     self->hold_owned = settings->hold_owned;
     self->min_members = settings->min_members;
     strcpy(self->protocol_version, settings->protocol_version);
+    strcpy(self->cluster_name, settings->cluster_name);
     self->plugin_types = shoal_gossip_types_canonical(
         settings->plugin_types, settings->plugin_type_count);
     self->members = calloc(1, sizeof *self->members);
@@ -175,6 +178,7 @@ char *shoal_membership_encode_join(const shoal_membership_t *self)
 {
     shoal_join_request_t request = {0};
     request.member = self->members[0];
+    strcpy(request.cluster, self->cluster_name);
     request.shards = self->shards;
     strcpy(request.protocol_version, self->protocol_version);
     request.plugin_types = self->plugin_types;
@@ -236,6 +240,11 @@ int shoal_membership_check_join(const shoal_membership_t *self,
                         "another seed",
                         local->name, shoal_member_state_name(local->state),
                         joiner);
+    if (strcmp(request->cluster, self->cluster_name))
+        return s_refuse(reason, reason_size,
+                        "cluster name differs: this is cluster '%s', node "
+                        "'%s' asks to join cluster '%s'",
+                        self->cluster_name, joiner, request->cluster);
     if (request->shards != self->shards)
         return s_refuse(reason, reason_size,
                         "shard count differs: the cluster has %u shards, "
@@ -299,7 +308,8 @@ char *shoal_membership_encode_gossip(shoal_membership_t *self, int64_t now_ms)
     (void)now_ms;
     self->heartbeat++;
     const shoal_member_t *local = &self->members[0];
-    return shoal_gossip_encode(local->name, local->incarnation, self->heartbeat,
+    return shoal_gossip_encode(self->cluster_name, local->name,
+                               local->incarnation, self->heartbeat,
                                self->members, self->member_count, self->table);
 }
 
@@ -395,7 +405,12 @@ int shoal_membership_merge_gossip(shoal_membership_t *self, const char *text,
         return -1;
     int rc = -1;
     size_t extra = s_count_new(self, &gossip);
-    if (strcmp(gossip.from, self->members[0].name) == 0)
+    if (strcmp(gossip.cluster, self->cluster_name))
+        s_refuse(error, error_size,
+                 "gossip from '%s' of cluster '%s', not of this cluster "
+                 "'%s': ignored",
+                 gossip.from, gossip.cluster, self->cluster_name);
+    else if (strcmp(gossip.from, self->members[0].name) == 0)
         s_refuse(error, error_size,
                  "gossip from a node named like this one ('%s')", gossip.from);
     else if (self->member_count + extra > SHOAL_GOSSIP_MAX_MEMBERS)

@@ -49,6 +49,7 @@ typedef struct shoal_membership shoal_membership_t;
 
 /* What a view needs to know; strings and arrays are copied at creation. */
 typedef struct {
+    const char *cluster_name;     /* the cluster's name, a member name */
     uint32_t shards;              /* K, 1..SHOAL_SHARD_TABLE_MAX_SHARDS */
     int64_t heartbeat_ms;         /* how often the node gossips; > 0 */
     int64_t suspect_after_ms;     /* silence that makes a member unreachable;
@@ -97,10 +98,10 @@ char *shoal_membership_encode_join(const shoal_membership_t *self);
 
 /* Checks a join request against this node's view and settings, changing
  * nothing. Refuses (-1, with a reason naming both values in reason) when
- * this node is not up; when the shard count, protocol version or plugin
- * types differ; when the name is this node's own; when a member of that
- * name has a newer incarnation, or the same incarnation with other
- * endpoints (two nodes sharing a name) or removed (a node that left comes
+ * this node is not up; when the cluster name, shard count, protocol
+ * version or plugin types differ; when the name is this node's own; when a
+ * member of that name has a newer incarnation, or the same incarnation with
+ * other endpoints (two nodes sharing a name) or removed (a node that left comes
  * back only restarted); when the view is full. Returns 0 when the request
  * is acceptable: new, a restart (higher incarnation: the same node back)
  * or a repeat of an accepted request. */
@@ -128,8 +129,9 @@ char *shoal_membership_encode_gossip(shoal_membership_t *self, int64_t now_ms);
  * above). A gossip whose heartbeat count is higher than the last one seen
  * from its sender's incarnation counts as hearing the sender now. Returns
  * 0, or -1 with a reason in error, the view unchanged, when the text is
- * not valid gossip for this cluster (gossip.h), comes from a node with
- * this node's name, would make the view hold more than
+ * not valid gossip for this cluster (gossip.h), comes from a node of
+ * another cluster (another name: its gossip is not taken), comes from a node
+ * with this node's name, would make the view hold more than
  * SHOAL_GOSSIP_MAX_MEMBERS members, or when out of memory. */
 int shoal_membership_merge_gossip(shoal_membership_t *self, const char *text,
                                   size_t size, int64_t now_ms, char *error,

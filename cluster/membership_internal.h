@@ -19,6 +19,7 @@ struct shoal_membership {
     bool hold_owned;
     uint32_t min_members;
     char protocol_version[SHOAL_GOSSIP_PROTOCOL_MAX + 1];
+    char cluster_name[SHOAL_MEMBER_NAME_MAX + 1];
     char *plugin_types; /* canonical list (shoal_gossip_types_canonical) */
     char **seeds;
     size_t seed_count;

@@ -223,13 +223,14 @@ static void s_setup(s_cluster_t *self)
 {
     const shoal_config_t *config = self->args->config;
     shoal_membership_settings_t settings = {
+        .cluster_name = config->cluster_name,
         .shards = (uint32_t)config->shards,
         .heartbeat_ms = (int64_t)config->heartbeat_ms,
         .suspect_after_ms = (int64_t)config->suspect_after_ms,
         .down_after_ms = (int64_t)config->down_after_ms,
         .max_moves = 0,
-        .hold_owned = true, /* no handoff yet: a shard stays where its
-                               journal is */
+        .hold_owned = true, /* an owned shard moves only by a completed
+                               handoff, with its journal */
         .min_members = (uint32_t)config->cluster_min_members,
         .protocol_version = "SHOAL/1",
         .plugin_types = self->args->types,

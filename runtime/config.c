@@ -2,6 +2,7 @@
  * runtime/config.c - the settings table and its two front ends: flags and
  * the ZPL config file (read with CZMQ's zconfig).
  */
+#include "cluster/member.h"
 #include "runtime/config.h"
 #include "runtime/endpoint.h"
 
@@ -98,6 +99,10 @@ static const s_setting_t s_settings[] = {
     {"cluster_advertise", S_TEXT, S_AT(cluster_advertise), NULL, 0, 0,
      "the peer endpoint the other nodes connect to (default: the bound "
      "cluster_endpoint)"},
+    {"cluster_name", S_TEXT, S_AT(cluster_name), NULL, 0, 0,
+     "the cluster's name, the same on every member, [A-Za-z0-9_.-]{1,64}: "
+     "a node joins, and takes gossip from, members of its own cluster "
+     "only, so that two clusters never mix (default: shoal)"},
     {"cluster_key", S_TEXT, S_AT(cluster_key), NULL, 0, 0,
      "the cluster's secret certificate (from `shoal keygen`), the same "
      "file on every member: the peer port then speaks CURVE and admits "
@@ -290,6 +295,7 @@ void shoal_config_defaults(shoal_config_t *config)
     config->node_name = strdup(host);
     config->cluster_endpoint = strdup("");
     config->cluster_advertise = strdup("");
+    config->cluster_name = strdup("shoal");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     config->workers = cores > 0 ? (uint64_t)cores : 1;
     if (config->workers > 256)
@@ -365,6 +371,13 @@ int shoal_config_load_file(shoal_config_t *config, const char *path,
 
 int shoal_config_check(const shoal_config_t *config, char **error)
 {
+    if (!shoal_member_name_is_valid(config->cluster_name)) {
+        s_error(error,
+                "setting cluster_name: '%s' is not a cluster name, which is "
+                "1 to 64 of [A-Za-z0-9_.-]",
+                config->cluster_name);
+        return -1;
+    }
     if (config->cluster_key && !*config->cluster_endpoint) {
         s_error(error, "setting cluster_key: needs cluster_endpoint (the "
                        "key secures the peer port of a cluster member)");

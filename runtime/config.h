@@ -34,6 +34,7 @@ typedef struct {
     size_t seed_count;
     char *cluster_endpoint; /* "" = no cluster */
     char *cluster_advertise;
+    char *cluster_name; /* every member's; a member name */
     char *cluster_key; /* the cluster's shared secret certificate */
     uint64_t cluster_min_members;
     uint64_t heartbeat_ms;

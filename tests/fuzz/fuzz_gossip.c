@@ -18,15 +18,16 @@
 /* Checks that a decoded gossip encodes and decodes to itself. */
 static void s_gossip_round_trip(const shoal_gossip_t *gossip)
 {
-    char *text = shoal_gossip_encode(gossip->from, gossip->incarnation,
-                                     gossip->heartbeat, gossip->members,
-                                     gossip->member_count, gossip->table);
+    char *text = shoal_gossip_encode(
+        gossip->cluster, gossip->from, gossip->incarnation, gossip->heartbeat,
+        gossip->members, gossip->member_count, gossip->table);
     FUZZ_CHECK(text);
     shoal_gossip_t again;
     char error[256];
     FUZZ_CHECK(shoal_gossip_decode(text, strlen(text), 16, &again, error,
                                    sizeof error) == 0);
     FUZZ_CHECK(strcmp(again.from, gossip->from) == 0);
+    FUZZ_CHECK(strcmp(again.cluster, gossip->cluster) == 0);
     FUZZ_CHECK(again.incarnation == gossip->incarnation);
     FUZZ_CHECK(again.heartbeat == gossip->heartbeat);
     FUZZ_CHECK(again.member_count == gossip->member_count);
@@ -49,6 +50,7 @@ static void s_join_round_trip(const shoal_join_request_t *request)
                                          sizeof error) == 0);
     FUZZ_CHECK(shoal_member_compare(&again.member, &request->member) == 0);
     FUZZ_CHECK(again.shards == request->shards);
+    FUZZ_CHECK(strcmp(again.cluster, request->cluster) == 0);
     FUZZ_CHECK(strcmp(again.protocol_version, request->protocol_version) == 0);
     FUZZ_CHECK(strcmp(again.plugin_types, request->plugin_types) == 0);
     shoal_join_request_clear(&again);

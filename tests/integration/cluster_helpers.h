@@ -18,10 +18,22 @@
 
 extern char **environ;
 
-/* The settings every test member gets: a fast failure detector. */
+/* The cluster name of this test's members: one per test process, so that
+ * the clusters of test runs that overlap on one machine never take each
+ * other's gossip, whatever ports they reuse. */
+static inline const char *cluster_test_name(void)
+{
+    static char name[32];
+    snprintf(name, sizeof name, "test-%d", (int)getpid());
+    return name;
+}
+
+/* The settings every test member gets: its test's cluster name and a fast
+ * failure detector. */
 #define CLUSTER_FLAGS                                                          \
-    "--heartbeat-ms", "100", "--suspect-after-ms", "1000", "--down-after-ms",  \
-        "2500", "--shards", "16"
+    "--cluster-name", cluster_test_name(), "--heartbeat-ms", "100",            \
+        "--suspect-after-ms", "1000", "--down-after-ms", "2500", "--shards",   \
+        "16"
 
 /* Starts member name with its data under dir/name, joining through seed
  * (NULL: founding), advertising advertise (NULL: its bound port), the

@@ -19,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 #define T0 1800000000000LL /* 2027-01-15T08:00:00Z */
 #define CLI_TIMEOUT_MS 20000
 #define ARGS_MAX 24

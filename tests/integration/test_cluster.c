@@ -309,8 +309,8 @@ Test(cluster, a_node_with_other_settings_is_refused_with_the_reason)
     node_process_t *x = node_process_start(
         dir, "--plugin", test_example_plugin("counter"), "--node-name", "x",
         "--cluster-endpoint", "tcp://127.0.0.1:*", "--seed",
-        node_process_cluster_endpoint(s_nodes[0]), "--heartbeat-ms", "100",
-        "--shards", "32", NULL);
+        node_process_cluster_endpoint(s_nodes[0]), "--cluster-name",
+        cluster_test_name(), "--heartbeat-ms", "100", "--shards", "32", NULL);
     cr_assert_not_null(x);
     char path[4200];
     snprintf(path, sizeof path, "%s", node_process_stderr_path(x));
@@ -324,6 +324,25 @@ Test(cluster, a_node_with_other_settings_is_refused_with_the_reason)
     char *log = test_read_file(node_process_stderr_path(s_nodes[0]));
     cr_assert(log && strstr(log, "refused the join of x"), "%s", log);
     free(log);
+
+    /* A node of another cluster, settings otherwise alike. */
+    snprintf(dir, sizeof dir, "%s/y", s_dir);
+    mkdir(dir, 0755);
+    node_process_t *y = node_process_start(
+        dir, "--plugin", test_example_plugin("counter"), "--node-name", "y",
+        "--cluster-endpoint", "tcp://127.0.0.1:*", "--seed",
+        node_process_cluster_endpoint(s_nodes[0]), CLUSTER_FLAGS,
+        "--cluster-name", "elsewhere", NULL);
+    cr_assert_not_null(y);
+    snprintf(path, sizeof path, "%s", node_process_stderr_path(y));
+    rc = node_process_wait_exit(&y, 20000);
+    err = test_read_file(path);
+    cr_assert_not_null(err, "no stderr at %s", path);
+    cr_assert_eq(rc, 1, "the refused node exits 1 (%d): %s", rc, err);
+    cr_assert(strstr(err, "cluster name differs") && strstr(err, "elsewhere") &&
+                  strstr(err, cluster_test_name()),
+              "the reason names both cluster names: %s", err);
+    free(err);
 }
 
 Test(cluster, a_forward_for_a_shard_the_member_does_not_own_is_refused)

@@ -25,6 +25,7 @@
 #define SIM_DOWN_MS 1500
 #define SIM_MAX_NODES 5
 #define SIM_PROTOCOL "SHOAL/1"
+#define SIM_CLUSTER "sim"
 
 typedef struct {
     shoal_membership_t *nodes[SIM_MAX_NODES];
@@ -44,6 +45,7 @@ static inline shoal_membership_settings_t sim_settings(const sim_t *sim,
                                                        const char *const *seed)
 {
     return (shoal_membership_settings_t){
+        .cluster_name = SIM_CLUSTER,
         .shards = sim->shards,
         .heartbeat_ms = SIM_HEARTBEAT_MS,
         .suspect_after_ms = SIM_SUSPECT_MS,

@@ -482,3 +482,16 @@ Test(config, the_status_socket_stays_on_loopback_unless_allowed)
     cr_assert_eq(s_parse(NULL, "--status-endpoint", "ipc:///tmp/status", NULL),
                  SHOAL_CONFIG_RUN, "%s", s_error);
 }
+
+Test(config, the_cluster_name_is_shoal_unless_set_and_must_be_a_name)
+{
+    cr_assert_eq(s_parse(NULL, NULL), SHOAL_CONFIG_RUN, "%s", s_error);
+    cr_assert_str_eq(s_config.cluster_name, "shoal");
+    cr_assert_eq(s_parse(NULL, "--cluster-name", "north-1.eu", NULL),
+                 SHOAL_CONFIG_RUN, "%s", s_error);
+    cr_assert_str_eq(s_config.cluster_name, "north-1.eu");
+    cr_assert_eq(s_parse(NULL, "--cluster-name", "north pole", NULL),
+                 SHOAL_CONFIG_ERROR);
+    cr_assert(strstr(s_error, "cluster_name") && strstr(s_error, "north pole"),
+              "%s", s_error);
+}

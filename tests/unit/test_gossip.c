@@ -50,8 +50,8 @@ static char *s_valid_gossip(void)
     shoal_member_t members[3];
     s_members(members);
     shoal_shard_table_t *table = s_table();
-    char *text = shoal_gossip_encode("beta.2", members[1].incarnation, 99,
-                                     members, 3, table);
+    char *text = shoal_gossip_encode("north", "beta.2", members[1].incarnation,
+                                     99, members, 3, table);
     shoal_shard_table_destroy(&table);
     cr_assert_not_null(text);
     return text;
@@ -68,6 +68,7 @@ Test(gossip, survives_a_round_trip)
                                      error, sizeof error),
                  0, "%s", error);
     cr_assert_str_eq(gossip.from, "beta.2");
+    cr_assert_str_eq(gossip.cluster, "north");
     cr_assert_eq(gossip.incarnation, members[1].incarnation);
     cr_assert_eq(gossip.heartbeat, 99);
     cr_assert_eq(gossip.member_count, 3);
@@ -96,6 +97,7 @@ Test(gossip, the_table_travels_as_owner_indexes)
 static shoal_join_request_t s_request(void)
 {
     shoal_join_request_t request = {0};
+    strcpy(request.cluster, "north");
     strcpy(request.member.name, "n4");
     request.member.incarnation = 123456;
     strcpy(request.member.peer_endpoint, "tcp://127.0.0.1:7401");
@@ -116,6 +118,7 @@ Test(gossip, a_join_request_survives_a_round_trip)
     cr_assert_eq(shoal_join_request_decode(text, strlen(text), &decoded, error,
                                            sizeof error),
                  0, "%s", error);
+    cr_assert_str_eq(decoded.cluster, "north");
     cr_assert_str_eq(decoded.member.name, "n4");
     cr_assert_eq(decoded.member.incarnation, 123456);
     cr_assert_str_eq(decoded.member.peer_endpoint, "tcp://127.0.0.1:7401");
@@ -154,43 +157,54 @@ static const struct {
     const char *text;
     const char *reason;
 } s_bad_joins[] = {
-    {"{\"join\":1}", "'name' is missing"},
+    {"{\"join\":1}", "'cluster' is missing"},
+    {"{\"join\":1,\"cluster\":\"a b\",\"name\":\"n4\"}",
+     "'cluster' is not a member name"},
     {"{\"join\":2}", "unknown format 2"},
     {"[]", "not a JSON object"},
-    {"{\"join\":1,\"name\":\"n4\"", "not JSON"},
-    {"{\"join\":1,\"name\":\"n/4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\"", "not JSON"},
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n/"
+     "4\",\"incarnation\":1,\"peer\":\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":64,\"protocol\":\"P\","
      "\"plugin_types\":[]}",
      "not a member name"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":0,\"protocol\":\"P\","
      "\"plugin_types\":[]}",
      "'shards' is 0"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":65537,\"protocol\":\"P\","
      "\"plugin_types\":[]}",
      "'shards' is 65537, out of 0..65536"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":64,\"protocol\":\"\","
      "\"plugin_types\":[]}",
      "'protocol' is empty"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":64,\"protocol\":"
      "\"0123456789012345678901234567890123\",\"plugin_types\":[]}",
      "'protocol' is 34 bytes, over 32"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":64,\"protocol\":\"P\","
      "\"plugin_types\":[\"a,b\"]}",
      "plugin_types[0] is not a type name"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":64,\"protocol\":\"P\","
      "\"plugin_types\":{}}",
      "'plugin_types' is missing or not an array"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":-1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":-1,"
+     "\"peer\":\"\","
      "\"client\":\"\",\"status\":\"\",\"shards\":64,\"protocol\":\"P\","
      "\"plugin_types\":[]}",
      "'incarnation' is -1"},
-    {"{\"join\":1,\"name\":\"n4\",\"incarnation\":1,\"peer\":\"\","
+    {"{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,\"peer\":"
+     "\"\","
      "\"client\":\"\",\"shards\":64,\"protocol\":\"P\",\"plugin_types\":[]}",
      "'status' is missing"},
 };
@@ -215,11 +229,12 @@ Test(gossip, too_many_plugin_types_are_refused)
 {
     size_t size = 32 + 6 * (SHOAL_GOSSIP_MAX_TYPES + 1) + 200;
     char *text = malloc(size);
-    int length = snprintf(text, size,
-                          "{\"join\":1,\"name\":\"n4\",\"incarnation\":1,"
-                          "\"peer\":\"\",\"client\":\"\",\"status\":\"\","
-                          "\"shards\":64,\"protocol\":\"P\","
-                          "\"plugin_types\":[");
+    int length = snprintf(
+        text, size,
+        "{\"join\":1,\"cluster\":\"c\",\"name\":\"n4\",\"incarnation\":1,"
+        "\"peer\":\"\",\"client\":\"\",\"status\":\"\","
+        "\"shards\":64,\"protocol\":\"P\","
+        "\"plugin_types\":[");
     for (int i = 0; i <= SHOAL_GOSSIP_MAX_TYPES; i++)
         length += snprintf(text + length, size - (size_t)length, "%s\"t\"",
                            i ? "," : "");

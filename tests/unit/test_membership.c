@@ -123,6 +123,66 @@ Test(membership, a_different_shard_count_is_refused_naming_both)
     sim_destroy(&sim);
 }
 
+/* A node of cluster name founded alone, in sim's settings otherwise. */
+static shoal_membership_t *s_founder_of(const sim_t *sim, const char *name)
+{
+    shoal_membership_settings_t settings = sim_settings(sim, NULL);
+    settings.cluster_name = name;
+    shoal_member_t member = sim_member(5, 2000);
+    shoal_membership_t *node = shoal_membership_new(&member, &settings);
+    cr_assert_not_null(node);
+    return node;
+}
+
+Test(membership, a_node_of_another_cluster_is_refused_naming_both)
+{
+    sim_t sim;
+    sim_start_cluster(&sim, 2, 0);
+    const char *seeds[] = {"tcp://127.0.0.1:7101"};
+    shoal_membership_settings_t settings = sim_settings(&sim, seeds);
+    settings.cluster_name = "other";
+    shoal_member_t member = sim_member(3, 1004);
+    shoal_membership_t *joiner = shoal_membership_new(&member, &settings);
+    char *text = shoal_membership_encode_join(joiner);
+    shoal_join_request_t request;
+    char reason[512] = "";
+    cr_assert_eq(shoal_join_request_decode(text, strlen(text), &request, reason,
+                                           sizeof reason),
+                 0);
+    cr_assert_eq(shoal_membership_check_join(sim.nodes[1], &request, reason,
+                                             sizeof reason),
+                 -1);
+    cr_assert(strstr(reason, "'" SIM_CLUSTER "'") && strstr(reason, "'other'"),
+              "reason: %s", reason);
+    shoal_join_request_clear(&request);
+    free(text);
+    shoal_membership_destroy(&joiner);
+    sim_destroy(&sim);
+}
+
+Test(membership, gossip_of_another_cluster_changes_nothing)
+{
+    sim_t sim;
+    sim_start_cluster(&sim, 2, 0);
+    /* Another cluster's node, as when a member reconnects to a port that
+     * a node of another cluster now uses. */
+    shoal_membership_t *stranger = s_founder_of(&sim, "other");
+    char *text = shoal_membership_encode_gossip(stranger, sim.now);
+    size_t before = shoal_membership_member_count(sim.nodes[0]);
+    char error[256] = "";
+    cr_assert_eq(shoal_membership_merge_gossip(sim.nodes[0], text, strlen(text),
+                                               sim.now, error, sizeof error),
+                 -1);
+    cr_assert(strstr(error, "'other'") && strstr(error, "'" SIM_CLUSTER "'"),
+              "%s", error);
+    cr_assert_eq(shoal_membership_member_count(sim.nodes[0]), before);
+    cr_assert_null(shoal_membership_find(sim.nodes[0], "n6"),
+                   "the stranger is not in the view");
+    free(text);
+    shoal_membership_destroy(&stranger);
+    sim_destroy(&sim);
+}
+
 Test(membership, a_different_protocol_version_is_refused_naming_both)
 {
     sim_t sim;
@@ -923,9 +983,9 @@ static char *s_gossip_with_members(const sim_t *sim, size_t count)
         members[i].version = 1;
     }
     strcpy(members[0].name, "n2");
-    char *text =
-        shoal_gossip_encode("n2", members[0].incarnation, 1, members, count,
-                            shoal_membership_table(sim->nodes[0]));
+    char *text = shoal_gossip_encode(SIM_CLUSTER, "n2", members[0].incarnation,
+                                     1, members, count,
+                                     shoal_membership_table(sim->nodes[0]));
     free(members);
     return text;
 }
