@@ -134,6 +134,36 @@ static shoal_membership_t *s_founder_of(const sim_t *sim, const char *name)
     return node;
 }
 
+/* Asserts that node n4, with settings (sim's, changed by the caller),
+ * asking to join sim's node 1 is refused (check_join, changing nothing,
+ * when check_only; else accept_join on node 0) with a reason holding
+ * first and second. */
+static void s_assert_join_refused(sim_t *sim,
+                                  const shoal_membership_settings_t *settings,
+                                  bool check_only, const char *first,
+                                  const char *second)
+{
+    shoal_member_t member = sim_member(3, 1004);
+    shoal_membership_t *joiner = shoal_membership_new(&member, settings);
+    char *text = shoal_membership_encode_join(joiner);
+    shoal_join_request_t request;
+    char reason[512] = "";
+    cr_assert_eq(shoal_join_request_decode(text, strlen(text), &request, reason,
+                                           sizeof reason),
+                 0);
+    int rc = check_only ? shoal_membership_check_join(sim->nodes[1], &request,
+                                                      reason, sizeof reason)
+                        : shoal_membership_accept_join(sim->nodes[0], &request,
+                                                       sim->now, reason,
+                                                       sizeof reason);
+    cr_assert_eq(rc, -1);
+    cr_assert(strstr(reason, first) && strstr(reason, second), "reason: %s",
+              reason);
+    shoal_join_request_clear(&request);
+    free(text);
+    shoal_membership_destroy(&joiner);
+}
+
 Test(membership, a_node_of_another_cluster_is_refused_naming_both)
 {
     sim_t sim;
@@ -141,22 +171,8 @@ Test(membership, a_node_of_another_cluster_is_refused_naming_both)
     const char *seeds[] = {"tcp://127.0.0.1:7101"};
     shoal_membership_settings_t settings = sim_settings(&sim, seeds);
     settings.cluster_name = "other";
-    shoal_member_t member = sim_member(3, 1004);
-    shoal_membership_t *joiner = shoal_membership_new(&member, &settings);
-    char *text = shoal_membership_encode_join(joiner);
-    shoal_join_request_t request;
-    char reason[512] = "";
-    cr_assert_eq(shoal_join_request_decode(text, strlen(text), &request, reason,
-                                           sizeof reason),
-                 0);
-    cr_assert_eq(shoal_membership_check_join(sim.nodes[1], &request, reason,
-                                             sizeof reason),
-                 -1);
-    cr_assert(strstr(reason, "'" SIM_CLUSTER "'") && strstr(reason, "'other'"),
-              "reason: %s", reason);
-    shoal_join_request_clear(&request);
-    free(text);
-    shoal_membership_destroy(&joiner);
+    s_assert_join_refused(&sim, &settings, true, "'" SIM_CLUSTER "'",
+                          "'other'");
     sim_destroy(&sim);
 }
 
@@ -190,22 +206,7 @@ Test(membership, a_different_protocol_version_is_refused_naming_both)
     const char *seeds[] = {"tcp://127.0.0.1:7101"};
     shoal_membership_settings_t settings = sim_settings(&sim, seeds);
     settings.protocol_version = "SHOAL/2";
-    shoal_member_t member = sim_member(3, 1004);
-    shoal_membership_t *joiner = shoal_membership_new(&member, &settings);
-    char *text = shoal_membership_encode_join(joiner);
-    shoal_join_request_t request;
-    char reason[512] = "";
-    cr_assert_eq(shoal_join_request_decode(text, strlen(text), &request, reason,
-                                           sizeof reason),
-                 0);
-    cr_assert_eq(shoal_membership_check_join(sim.nodes[1], &request, reason,
-                                             sizeof reason),
-                 -1);
-    cr_assert(strstr(reason, "'SHOAL/1'") && strstr(reason, "'SHOAL/2'"),
-              "reason: %s", reason);
-    shoal_join_request_clear(&request);
-    free(text);
-    shoal_membership_destroy(&joiner);
+    s_assert_join_refused(&sim, &settings, true, "'SHOAL/1'", "'SHOAL/2'");
     sim_destroy(&sim);
 }
 
@@ -218,23 +219,8 @@ Test(membership, different_plugin_types_are_refused_naming_both)
     shoal_membership_settings_t settings = sim_settings(&sim, seeds);
     settings.plugin_types = types;
     settings.plugin_type_count = 3;
-    shoal_member_t member = sim_member(3, 1004);
-    shoal_membership_t *joiner = shoal_membership_new(&member, &settings);
-    char *text = shoal_membership_encode_join(joiner);
-    shoal_join_request_t request;
-    char reason[512] = "";
-    cr_assert_eq(shoal_join_request_decode(text, strlen(text), &request, reason,
-                                           sizeof reason),
-                 0);
-    cr_assert_eq(shoal_membership_accept_join(sim.nodes[0], &request, sim.now,
-                                              reason, sizeof reason),
-                 -1);
-    cr_assert(strstr(reason, "[account,counter]") &&
-                  strstr(reason, "[counter,wish_child]"),
-              "reason: %s", reason);
-    shoal_join_request_clear(&request);
-    free(text);
-    shoal_membership_destroy(&joiner);
+    s_assert_join_refused(&sim, &settings, false, "[account,counter]",
+                          "[counter,wish_child]");
     sim_destroy(&sim);
 }
 
