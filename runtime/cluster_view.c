@@ -92,9 +92,13 @@ shoal_cluster_view_t *shoal_cluster_view_build(const shoal_membership_t *m,
     }
     const shoal_member_t *local = shoal_membership_local(m);
     view->removed = local->state == SHOAL_MEMBER_REMOVED;
-    for (size_t i = 1; i < shoal_membership_member_count(m); i++)
-        view->others_up +=
-            shoal_membership_member(m, i)->state == SHOAL_MEMBER_UP;
+    /* Up and heard from: a member stopped together with this one, whom no
+     * coordinator is left to mark down, is no one to hand shards to. */
+    for (size_t i = 1; i < shoal_membership_member_count(m); i++) {
+        const shoal_member_t *other = shoal_membership_member(m, i);
+        view->others_up += other->state == SHOAL_MEMBER_UP &&
+                           shoal_membership_is_reachable(m, other, now_ms);
+    }
     bool member =
         local->state == SHOAL_MEMBER_UP || local->state == SHOAL_MEMBER_LEAVING;
     bool quorum = shoal_membership_has_quorum(m, now_ms);

@@ -30,7 +30,8 @@ typedef struct {
     uint64_t epoch;
     bool serving;     /* a table, a quorum, and this node up or leaving */
     bool removed;     /* this node has left the cluster */
-    size_t others_up; /* other members up: someone to hand shards to */
+    size_t others_up; /* other members up and reachable: someone to hand
+                         shards to */
     char why[160];    /* when not serving: the reason, for clients */
     char *fatal;      /* when set, the node must stop: the reason */
     uint32_t shards;

@@ -523,6 +523,26 @@ Test(cluster, a_graceful_leave_under_load_loses_nothing)
     s_assert_nothing_fenced(s_nodes[1]);
 }
 
+Test(cluster, members_stopped_together_all_exit_without_waiting_for_each_other)
+{
+    s_form(NULL);
+    for (int e = 0; e < 20; e++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%d", e);
+        cr_assert_eq(s_increment(s_nodes[e % MEMBERS], id, NULL, 0),
+                     SHOAL_REPLY_ACCEPTED);
+    }
+    /* Each starts to leave while the others still look up, then sees them
+     * leave or stop: nobody is left to take shards, so none waits for the
+     * two minutes a leave may take. */
+    for (int i = 0; i < MEMBERS; i++)
+        kill(node_process_pid(s_nodes[i]), SIGTERM);
+    for (int i = 0; i < MEMBERS; i++)
+        cr_assert_eq(node_process_wait_exit(&s_nodes[i], 30000), 0,
+                     "member %s exits 0, well before the leave's cap",
+                     s_names[i]);
+}
+
 Test(cluster, a_peer_without_the_cluster_key_is_refused)
 {
     char keys[4096], secret[4200];
