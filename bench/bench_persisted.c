@@ -47,6 +47,8 @@ typedef struct {
     bench_open_spec_t spec;
     bench_open_result_t open;
     bench_latency_t single;
+    int64_t slow_commits; /* the node's group commits of 100 ms or more
+                             during the open loop */
 } s_w2_t;
 
 /* Opens every account once. Returns 0 when all were accepted. */
@@ -149,14 +151,19 @@ static int s_w2(const bench_context_t *context, bench_node_t *node,
     bench_say("W2: open loop at %.0f cmd/s for %.0f s", w2->spec.rate,
               w2->spec.seconds);
     bench_open_result_t *open = &w2->open;
+    int64_t slow_before = bench_node_status_int(node, "journal.slow_commits");
     if (bench_open_loop(&w2->spec, open) != 0)
         return -1;
+    w2->slow_commits =
+        bench_node_status_int(node, "journal.slow_commits") - slow_before;
     bench_say("W2: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us; "
               "achieved %.0f cmd/s; from the actual send: p50 %.0f us, "
               "p99 %.0f us; harness send lag p99 %.0f us, max %.0f us",
               open->latency.p50, open->latency.p99, open->latency.p999,
               open->latency.max, open->achieved_rate, open->from_send.p50,
               open->from_send.p99, open->send_lag.p99, open->send_lag.max);
+    bench_say("W2: group commits of 100 ms or more in the node: %" PRId64,
+              w2->slow_commits);
     if (open->all.errors > 0)
         bench_say("W2: %" PRIu64 " errors (%" PRIu64 " busy) of %" PRIu64
                   " sent; first: %s",
@@ -264,7 +271,7 @@ static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
     bench_report_set_details(
         report, "W2",
         json_pack("{s:f, s:f, s:f, s:i, s:o, s:o, s:o, s:o, s:I, s:I, s:o, "
-                  "s:o, s:i, s:o, s:s}",
+                  "s:o, s:i, s:o, s:s, s:I}",
                   "offered_rate", w2->spec.rate, "achieved_rate",
                   w2->open.achieved_rate, "seconds", w2->spec.seconds,
                   "sender_threads", w2->spec.threads, "half_load",
@@ -276,7 +283,8 @@ static void s_w2_report(bench_report_t *report, const s_w2_t *w2,
                   "one_in_flight", bench_latency_json(single), "raw_round_trip",
                   bench_latency_json(raw), "tick_ms", BENCH_OPEN_TICK_MS,
                   "worst_latency_us_per_tick", ticks, "first_error",
-                  w2->open.first_error));
+                  w2->open.first_error, "node_slow_commits",
+                  (json_int_t)w2->slow_commits));
 }
 
 /* Measures the raw append rate in a folder of its own. */

@@ -9,6 +9,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+/* A group commit this long or longer counts as slow (status
+ * journal.slow_commits), in microseconds. */
+#define SHOAL_SLOW_COMMIT_US 100000
+
 /* One worker's figures. inbox_sent is written by the main thread, the rest
  * by the worker. */
 typedef struct {
@@ -24,6 +28,9 @@ typedef struct {
     _Atomic uint64_t submitted, taken;
     _Atomic uint64_t entries, events, bytes, commits, failures;
     _Atomic uint64_t last_commit_size, last_commit_latency_us;
+    _Atomic uint64_t max_commit_latency_us; /* the slowest since start */
+    _Atomic uint64_t slow_commits; /* group commits of SHOAL_SLOW_COMMIT_US
+                                      or more since start */
     _Atomic uint64_t checkpoints;
     _Atomic uint64_t fenced;  /* writes refused: shard not owned at their
                                  epoch (runtime/shard_fence.h) */

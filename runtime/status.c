@@ -62,7 +62,7 @@ char *shoal_status_json(const shoal_status_input_t *input)
         " s:{s:o, s:I, s:I},"
         " s:{s:I, s:I, s:I, s:I, s:I, s:f},"
         " s:{s:I, s:I, s:I},"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}}",
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}}",
         "node", input->node_name, "version", input->version, "uptime_s",
         (json_int_t)input->uptime_s, "types", types, "shards",
         (int)input->shards, "workers", (int)input->workers, "entities",
@@ -86,8 +86,11 @@ char *shoal_status_json(const shoal_status_input_t *input)
         (json_int_t)atomic_load(&journal->fenced), "last_commit_size",
         (json_int_t)atomic_load(&journal->last_commit_size),
         "last_commit_latency_us",
-        (json_int_t)atomic_load(&journal->last_commit_latency_us), "durability",
-        input->durability);
+        (json_int_t)atomic_load(&journal->last_commit_latency_us),
+        "max_commit_latency_us",
+        (json_int_t)atomic_load(&journal->max_commit_latency_us),
+        "slow_commits", (json_int_t)atomic_load(&journal->slow_commits),
+        "durability", input->durability);
     if (!root)
         return NULL;
     json_object_set_new(root, "replies_dropped",
@@ -204,6 +207,12 @@ char *shoal_status_metrics(const shoal_status_input_t *input)
     s_metric(out, "shoal_journal_commit_failures_total", "counter",
              "Group commits that failed since start.",
              (double)atomic_load(&journal->failures));
+    s_metric(out, "shoal_journal_slow_commits_total", "counter",
+             "Group commits that took 100 ms or more since start.",
+             (double)atomic_load(&journal->slow_commits));
+    s_metric(out, "shoal_journal_max_commit_latency_seconds", "gauge",
+             "Duration of the slowest group commit since start.",
+             (double)atomic_load(&journal->max_commit_latency_us) / 1e6);
     s_metric(out, "shoal_journal_fenced_total", "counter",
              "Writes refused because this node did not own their shard at "
              "their epoch.",

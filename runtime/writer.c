@@ -126,6 +126,16 @@ static void s_commit_batch(s_writer_t *self, size_t count)
         atomic_store(&stats->last_pos, self->last_pos);
         atomic_store(&stats->last_commit_size, count);
         atomic_store(&stats->last_commit_latency_us, (uint64_t)latency);
+        if ((uint64_t)latency > atomic_load(&stats->max_commit_latency_us))
+            atomic_store(&stats->max_commit_latency_us, (uint64_t)latency);
+        if (latency >= SHOAL_SLOW_COMMIT_US) {
+            atomic_fetch_add(&stats->slow_commits, 1);
+            shoal_log(latency >= 10 * SHOAL_SLOW_COMMIT_US ? SHOAL_LOG_WARN
+                                                           : SHOAL_LOG_DEBUG,
+                      "journal: a group commit of %zu appends took %lld ms "
+                      "(the disk, or the machine, was slow)",
+                      count, (long long)(latency / 1000));
+        }
     } else {
         atomic_fetch_add(&stats->failures, 1);
         shoal_log(SHOAL_LOG_ERROR,

@@ -137,6 +137,14 @@ Test(disk_full, failed_writes_are_answered_and_lose_nothing, .init = s_setup,
     json_int_t commit_failures = json_integer_value(
         json_object_get(json_object_get(status, "journal"), "failures"));
     cr_assert(commit_failures >= 1);
+    /* The commits that did succeed show in the latency figures. */
+    json_t *journal = json_object_get(status, "journal");
+    json_int_t slowest =
+        json_integer_value(json_object_get(journal, "max_commit_latency_us"));
+    cr_assert_gt(slowest, 0);
+    cr_assert_geq(slowest, json_integer_value(json_object_get(
+                               journal, "last_commit_latency_us")));
+    cr_assert(json_is_integer(json_object_get(journal, "slow_commits")));
     json_decref(status);
 
     /* Space again: commands succeed, and everything survives a restart. */
