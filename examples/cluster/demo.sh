@@ -182,6 +182,16 @@ case "$(at node1 get counter/visits)" in
     *) fail "counter/visits is not 3" ;;
 esac
 
+step "The reply can name the entity's owner, for a client to go there directly"
+expect accepted node1 send counter/visits Increment --owner
+owner=$(printf '%s\n' "$out" | sed -n 's/^owner \([^ ]*\) .*/\1/p')
+[ -n "$owner" ] || fail "the reply names no owner"
+expect accepted "$owner" send counter/visits Increment --owner
+case "$out" in
+    *"owner $owner "*) ;;
+    *) fail "sent straight to $owner, but another node handled it" ;;
+esac
+
 step "The members and the shard table, as node2 sees them"
 show node2 members
 show node2 shards

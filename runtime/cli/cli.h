@@ -36,6 +36,7 @@ typedef struct {
     int timeout_ms;              /* -t */
     bool json;                   /* --json */
     const char *command_id;      /* --id, or NULL */
+    bool owner;                  /* --owner: ask which node handled it */
     const char *from;            /* --from CURSOR, or NULL */
     bool follow;                 /* --follow */
     unsigned max_events;         /* --max N; 0: no limit */
@@ -54,8 +55,8 @@ struct cli_command {
     const char *summary;     /* one line for the command list */
     const char *description; /* the body of `shoal NAME --help` */
     int min_args, max_args;
-    bool takes_json, takes_id;
-    bool takes_topic_options; /* --from, --follow, --max */
+    bool takes_json, takes_id; /* takes_id: --id and --owner (send) */
+    bool takes_topic_options;  /* --from, --follow, --max */
     bool takes_curve; /* talks to the client port: --curve-key applies */
     bool takes_dir;   /* writes files: --dir applies */
     /* Runs the command; returns the exit status. */

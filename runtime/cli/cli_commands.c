@@ -11,7 +11,7 @@
 
 static const cli_command_t s_commands[] = {
     {.name = "send",
-     .arguments = "TYPE/ID COMMAND [PAYLOAD] [--id CMDID] [--json]",
+     .arguments = "TYPE/ID COMMAND [PAYLOAD] [--id CMDID] [--owner] [--json]",
      .summary = "send one command to an entity and print the reply",
      .description =
          "Sends COMMAND with PAYLOAD (default: empty) to the entity ID of\n"
@@ -24,6 +24,11 @@ static const cli_command_t s_commands[] = {
          "  --id CMDID  a command id (up to 128 bytes): the node applies the\n"
          "              command at most once per id, so resending it after\n"
          "              a timeout is safe\n"
+         "  --owner     also print which node handled the command (its\n"
+         "              member name and client endpoint, the shard and the\n"
+         "              epoch), where the entity's next commands may go\n"
+         "              directly: \"owner b tcp://10.0.0.6:7700 shard 12\n"
+         "              epoch 4\" on a line of its own, or \"owner\" in JSON\n"
          "  --json      print the reply as one JSON object:\n"
          "              {\"status\":\"accepted\",\"first_seq\":3,\n"
          "               \"event_count\":2,\"reply\":...}\n"

@@ -27,6 +27,7 @@ enum {
     S_OPTION_CURVE_KEY,
     S_OPTION_SERVER_KEY,
     S_OPTION_DIR,
+    S_OPTION_OWNER,
 };
 
 /* Most events --max may ask for. */
@@ -45,6 +46,7 @@ static const struct option s_long_options[] = {
     {"curve-key", required_argument, NULL, S_OPTION_CURVE_KEY},
     {"server-key", required_argument, NULL, S_OPTION_SERVER_KEY},
     {"dir", required_argument, NULL, S_OPTION_DIR},
+    {"owner", no_argument, NULL, S_OPTION_OWNER},
     {NULL, 0, NULL, 0},
 };
 
@@ -116,6 +118,9 @@ static void s_take_option(s_command_line_t *line, int option, char **argv)
         break;
     case S_OPTION_ID:
         line->options.command_id = optarg;
+        break;
+    case S_OPTION_OWNER:
+        line->options.owner = true;
         break;
     case S_OPTION_FROM:
         line->options.from = optarg;
@@ -193,6 +198,9 @@ static int s_check_command_line(const cli_command_t *command,
                                command->name);
     if (options->command_id != NULL && !command->takes_id)
         return cli_usage_error(command, "--id does not apply to %s",
+                               command->name);
+    if (options->owner && !command->takes_id)
+        return cli_usage_error(command, "--owner does not apply to %s",
                                command->name);
     const char *topic_option = options->from != NULL ? "--from"
                                : options->follow     ? "--follow"

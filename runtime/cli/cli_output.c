@@ -168,6 +168,14 @@ static json_t *s_json_of_reply(const shoal_reply_t *reply)
         json_object_set_new(object, "status", json_string("pong"));
         break;
     }
+    const shoal_owner_t *owner = &reply->owner;
+    if (owner->known)
+        json_object_set_new(object, "owner",
+                            json_pack("{s:s, s:s, s:I, s:o}", "member",
+                                      owner->member, "endpoint",
+                                      owner->endpoint, "shard",
+                                      (json_int_t)owner->shard, "epoch",
+                                      s_json_of_uint64(owner->epoch)));
     return object;
 }
 
@@ -221,6 +229,11 @@ static void s_print_reply_line(const shoal_reply_t *reply)
     if (reply->status == SHOAL_REPLY_ERROR)
         printf("%s", s_error_advice(reply->error_code));
     printf("\n");
+    const shoal_owner_t *owner = &reply->owner;
+    if (owner->known)
+        printf("owner %s %s shard %u epoch %llu\n", owner->member,
+               owner->endpoint, (unsigned)owner->shard,
+               (unsigned long long)owner->epoch);
 }
 
 /* Prints a reply, as one line for people or as one JSON object. Returns

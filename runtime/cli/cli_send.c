@@ -45,6 +45,7 @@ int cli_send_run(const cli_command_t *command, const cli_options_t *options)
     rc = cli_client_open(command, options, &client);
     if (rc != CLI_EXIT_OK)
         return rc;
+    shoal_client_ask_owner(client, options->owner);
     shoal_reply_t reply;
     rc = shoal_client_call(client, entity.type, entity.id, name, payload,
                            strlen(payload), options->command_id, &reply,

@@ -178,6 +178,37 @@ Test(cli, send_with_id_is_applied_once)
         node_process_get_int(s_fixture.node, "counter", "once", "value"), 5);
 }
 
+Test(cli, send_owner_prints_the_node_that_handled_the_command)
+{
+    ASSERT_EXIT(s_cli("send", "counter/own", "Increment", "{\"by\":1}",
+                      "--owner", NULL),
+                0);
+    char expected[512];
+    snprintf(expected, sizeof expected, "owner clinode %s shard ",
+             node_process_client_endpoint(s_fixture.node));
+    cr_assert(strstr(s_stdout, "accepted"), "stdout: %s", s_stdout);
+    cr_assert(strstr(s_stdout, expected) && strstr(s_stdout, " epoch 0\n"),
+              "stdout: %s", s_stdout);
+
+    ASSERT_EXIT(s_cli("send", "counter/own", "Increment", "{\"by\":1}",
+                      "--owner", "--json", NULL),
+                0);
+    json_t *json = json_loads(s_stdout, 0, NULL);
+    json_t *owner = json_object_get(json, "owner");
+    cr_assert(json_is_object(owner), "no owner: %s", s_stdout);
+    cr_assert_str_eq(json_string_value(json_object_get(owner, "member")),
+                     "clinode");
+    cr_assert_str_eq(json_string_value(json_object_get(owner, "endpoint")),
+                     node_process_client_endpoint(s_fixture.node));
+    cr_assert_eq(json_integer_value(json_object_get(owner, "epoch")), 0);
+    json_decref(json);
+
+    /* Without --owner, nothing about it. */
+    ASSERT_EXIT(s_cli("send", "counter/own", "Increment", NULL), 0);
+    cr_assert_null(strstr(s_stdout, "owner"), "stdout: %s", s_stdout);
+    ASSERT_EXIT(s_cli("ping", "--owner", NULL), 2);
+}
+
 Test(cli, send_exits_1_when_rejected)
 {
     ASSERT_EXIT(
