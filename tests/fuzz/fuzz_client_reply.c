@@ -17,6 +17,23 @@
 
 #include "fuzz.h"
 
+/* Checks the owner of a reply of size frames whose owner frame, if
+ * any, is the frame past plain (its frame count without one). */
+static void s_check_owner(const shoal_owner_t *owner, size_t size, size_t plain)
+{
+    FUZZ_CHECK(size == plain || size == plain + 1);
+    if (!owner->known) {
+        FUZZ_CHECK(owner->member[0] == '\0' && owner->endpoint[0] == '\0');
+        return;
+    }
+    FUZZ_CHECK(size == plain + 1);
+    size_t member = strlen(owner->member);
+    FUZZ_CHECK(member >= 1 && member <= SHOAL_OWNER_MEMBER_MAX);
+    FUZZ_CHECK(!strchr(owner->member, ' '));
+    size_t endpoint = strlen(owner->endpoint);
+    FUZZ_CHECK(endpoint >= 1 && endpoint <= SHOAL_OWNER_ENDPOINT_MAX);
+}
+
 /* Checks a reply s_parse_reply accepted. */
 static void s_check_reply(const shoal_reply_t *reply, zmsg_t *msg)
 {
@@ -27,18 +44,21 @@ static void s_check_reply(const shoal_reply_t *reply, zmsg_t *msg)
     switch (reply->status) {
     case SHOAL_REPLY_ACCEPTED:
     case SHOAL_REPLY_REJECTED:
-        FUZZ_CHECK(zmsg_size(msg) == 6 && !reply->error_code);
+        FUZZ_CHECK(!reply->error_code);
+        s_check_owner(&reply->owner, zmsg_size(msg), 6);
         FUZZ_CHECK((reply->first_seq == 0) == (reply->event_count == 0));
         FUZZ_CHECK(reply->event_count == 0 ||
                    reply->first_seq - 1 + reply->event_count >=
                        reply->first_seq - 1);
         break;
     case SHOAL_REPLY_ERROR:
-        FUZZ_CHECK(zmsg_size(msg) == 5 && reply->error_code);
+        FUZZ_CHECK(reply->error_code);
+        s_check_owner(&reply->owner, zmsg_size(msg), 5);
         FUZZ_CHECK(strlen(reply->error_code) >= 1);
         break;
     case SHOAL_REPLY_PONG:
         FUZZ_CHECK(zmsg_size(msg) == 3 && !reply->error_code);
+        FUZZ_CHECK(!reply->owner.known);
         FUZZ_CHECK(reply->body_size == 0);
         break;
     default:

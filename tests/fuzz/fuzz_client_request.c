@@ -39,7 +39,12 @@ static void s_check_request(const shoal_client_request_t *request,
                    request->max_events <= SHOAL_EVENTS_MAX);
         return;
     }
-    FUZZ_CHECK(count == 7 || count == 8);
+    FUZZ_CHECK(count >= 7 && count <= 9);
+    /* Frame 8, the reply options: empty, or "owner", which asks. */
+    FUZZ_CHECK(request->want_owner ==
+               (count == 9 && body[8].size == strlen(SHOAL_OPTION_OWNER) &&
+                memcmp(body[8].data, SHOAL_OPTION_OWNER, body[8].size) == 0));
+    FUZZ_CHECK(count < 9 || body[8].size == 0 || request->want_owner);
     size_t type_size = strlen(request->type);
     FUZZ_CHECK(type_size == body[3].size);
     FUZZ_CHECK(
@@ -68,6 +73,7 @@ static void s_check_route_round_trip(const shoal_route_t *route)
         route->identity_size > 255 ? 255 : route->identity_size;
     FUZZ_CHECK(decoded.kind == route->kind);
     FUZZ_CHECK(decoded.delimiter == route->delimiter);
+    FUZZ_CHECK(decoded.owner == route->owner);
     FUZZ_CHECK(decoded.identity_size == identity_size);
     FUZZ_CHECK(identity_size == 0 ||
                memcmp(decoded.identity, route->identity, identity_size) == 0);
@@ -133,6 +139,7 @@ static void s_client_message(const fuzz_message_t *message)
                             strcmp(code, "unsupported_version") == 0));
         FUZZ_CHECK(memchr(text, '\0', sizeof text) != NULL);
     }
+    route.owner = rc == 0 && request.want_owner; /* as the node sets it */
     s_check_route_round_trip(&route);
     s_check_replies(&route, code, text);
 }
