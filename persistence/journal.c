@@ -45,10 +45,11 @@ static const char *const s_sql[S_STATEMENT_COUNT] = {
     [S_SAVE_HEAD] = "INSERT OR REPLACE INTO heads (entity, pos)"
                     " VALUES (?1, ?2)",
     [S_SAVE_META] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-    [S_READ_ENTRY] = "SELECT entity, shard, prev_pos, first_seq, event_count,"
-                     " outcome, written_ms, command_id, reply, events,"
-                     " imported FROM journal WHERE pos = ?1",
-    /* The rows at an array of positions, in the array's order. */
+    [S_READ_ENTRY] = "SELECT pos, entity, shard, prev_pos, first_seq,"
+                     " event_count, outcome, written_ms, command_id, reply,"
+                     " events, imported FROM journal WHERE pos = ?1",
+    /* The rows at an array of positions, in the array's order; the same
+     * columns as S_READ_ENTRY (s_row_entry). */
     [S_READ_ENTRIES] = "SELECT j.pos, j.entity, j.shard, j.prev_pos,"
                        " j.first_seq, j.event_count, j.outcome, j.written_ms,"
                        " j.command_id, j.reply, j.events, j.imported"
@@ -468,6 +469,28 @@ int shoal_journal_entry_copy(shoal_journal_entry_t *to,
     return 0;
 }
 
+/* The entry of the current row of S_READ_ENTRY or S_READ_ENTRIES, its
+ * pointers into the row (valid until the next step or reset). */
+static shoal_journal_entry_t s_row_entry(sqlite3_stmt *stmt)
+{
+    return (shoal_journal_entry_t){
+        .pos = sqlite3_column_int64(stmt, 0),
+        .entity = (const char *)sqlite3_column_text(stmt, 1),
+        .shard = (uint32_t)sqlite3_column_int64(stmt, 2),
+        .prev_pos = sqlite3_column_int64(stmt, 3),
+        .first_seq = (uint64_t)sqlite3_column_int64(stmt, 4),
+        .event_count = (uint32_t)sqlite3_column_int64(stmt, 5),
+        .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 6),
+        .written_ms = sqlite3_column_int64(stmt, 7),
+        .command_id = (const char *)sqlite3_column_text(stmt, 8),
+        .reply = sqlite3_column_blob(stmt, 9),
+        .reply_size = (size_t)sqlite3_column_bytes(stmt, 9),
+        .events = sqlite3_column_blob(stmt, 10),
+        .events_size = (size_t)sqlite3_column_bytes(stmt, 10),
+        .imported = sqlite3_column_int(stmt, 11) != 0,
+    };
+}
+
 int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
                              shoal_journal_entry_t *entry, char **error)
 {
@@ -477,22 +500,7 @@ int shoal_journal_read_entry(shoal_journal_t *self, int64_t pos,
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
         /* The columns are read in place, then copied in one allocation. */
-        shoal_journal_entry_t row = {
-            .pos = pos,
-            .entity = (const char *)sqlite3_column_text(stmt, 0),
-            .shard = (uint32_t)sqlite3_column_int64(stmt, 1),
-            .prev_pos = sqlite3_column_int64(stmt, 2),
-            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 3),
-            .event_count = (uint32_t)sqlite3_column_int64(stmt, 4),
-            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 5),
-            .written_ms = sqlite3_column_int64(stmt, 6),
-            .command_id = (const char *)sqlite3_column_text(stmt, 7),
-            .reply = sqlite3_column_blob(stmt, 8),
-            .reply_size = (size_t)sqlite3_column_bytes(stmt, 8),
-            .events = sqlite3_column_blob(stmt, 9),
-            .events_size = (size_t)sqlite3_column_bytes(stmt, 9),
-            .imported = sqlite3_column_int(stmt, 10) != 0,
-        };
+        shoal_journal_entry_t row = s_row_entry(stmt);
         if (!row.entity || shoal_journal_entry_copy(entry, &row) < 0) {
             sqlite3_reset(stmt);
             shoal__error_set(error, "%s: entry %lld: %s", self->path,
@@ -527,22 +535,7 @@ int shoal_journal_read_entries(shoal_journal_t *self, const int64_t *positions,
     }
     int visited = 0, rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        shoal_journal_entry_t entry = {
-            .pos = sqlite3_column_int64(stmt, 0),
-            .entity = (const char *)sqlite3_column_text(stmt, 1),
-            .shard = (uint32_t)sqlite3_column_int64(stmt, 2),
-            .prev_pos = sqlite3_column_int64(stmt, 3),
-            .first_seq = (uint64_t)sqlite3_column_int64(stmt, 4),
-            .event_count = (uint32_t)sqlite3_column_int64(stmt, 5),
-            .outcome = (shoal_outcome_t)sqlite3_column_int(stmt, 6),
-            .written_ms = sqlite3_column_int64(stmt, 7),
-            .command_id = (const char *)sqlite3_column_text(stmt, 8),
-            .reply = sqlite3_column_blob(stmt, 9),
-            .reply_size = (size_t)sqlite3_column_bytes(stmt, 9),
-            .events = sqlite3_column_blob(stmt, 10),
-            .events_size = (size_t)sqlite3_column_bytes(stmt, 10),
-            .imported = sqlite3_column_int(stmt, 11) != 0,
-        };
+        shoal_journal_entry_t entry = s_row_entry(stmt);
         if (!entry.entity) /* defensive: the column is NOT NULL */
             continue;
         visit(&entry, arg);
